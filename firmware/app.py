@@ -1,0 +1,121 @@
+"""The composition root: builds the engine from the stored configuration, with real or simulated parts.
+
+This is the only place that knows whether the box is simulated; everything below receives its parts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from firmware import prompts, settings as settings_mod
+from firmware.control.server import ControlServer
+from firmware.engine.core import Engine
+from firmware.engine.ports import DialFailed
+from firmware.store import db as dbmod, queries, recordings
+from firmware.store.writer import Writer
+from firmware.telephony.loop import Loop
+from firmware.timeutil import iso, iso_now
+
+log = logging.getLogger("switchboard")
+
+
+@dataclass(frozen=True)
+class Options:
+    data_dir: Path
+    sim: bool
+    sip_port: int | None = None
+
+
+def load_settings(data_dir: Path, writer: Writer, sim: bool) -> settings_mod.Settings:
+    text = queries.current_config(dbmod.open_read(data_dir))
+    if text is None:
+        first = settings_mod.demo() if sim else settings_mod.Settings()
+        writer.save_config(settings_mod.to_toml(first), "demo" if sim else "empty")
+        log.info("empty data directory: starting from the %s configuration", "demo" if sim else "empty")
+        return first
+    return settings_mod.from_toml(text)
+
+
+def close_interrupted(row: dict) -> dict:
+    """A call record left open by a stopped engine gets an end and a disposition."""
+    ended = iso_now()
+    talk = 0.0
+    if row.get("recording") and Path(row["recording"]).exists():
+        path = Path(row["recording"])
+        ended = iso(dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc))
+        talk = recordings.duration_s(path)
+    if row.get("connected_at"):
+        return {"ended_at": ended, "disposition": "answered", "talk_s": round(talk, 3),
+                "end_reason": "engine stopped during the call"}
+    return {"ended_at": ended, "disposition": "failed", "end_reason": "engine stopped before the call was answered"}
+
+
+class NoHeadsetDriver:
+    """Stations on real hardware need the headset driver (drivers/audio); until one is configured a
+    station cannot be rung and the hunt group passes it over."""
+
+    def __call__(self, station: str, leg: str, voice_file: str | None):
+        raise DialFailed(f"station {station} has no headset audio device")
+
+
+def run(options: Options) -> int:
+    from firmware.telephony.sip import PjsuaTelephony
+    from firmware.telephony.stations import SimulatedStation
+
+    data_dir = options.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    writer = Writer(data_dir)
+    try:
+        settings = load_settings(data_dir, writer, options.sim)
+    except settings_mod.SettingsError as exc:
+        log.error("the stored configuration is invalid; fix it with `switchboard config import`:\n%s", exc)
+        writer.close()
+        return 2
+    for path in recordings.repair_all(data_dir):
+        writer.log("warning", "recordings", f"repaired the header of {path.name} (engine stopped during the call)")
+    closed = writer.close_interrupted_calls(close_interrupted)
+    if closed:
+        log.warning("closed %d call records left open by a stopped engine", closed)
+    try:
+        prompts.render_all(settings, data_dir)
+    except prompts.PromptError as exc:
+        log.error("some prompts could not be made: %s", exc)
+
+    loop = Loop()
+    if options.sim:
+        def stations(station, leg, voice):
+            return SimulatedStation(station, leg, voice, data_dir / "stations")
+    else:
+        stations = NoHeadsetDriver()
+    tel = PjsuaTelephony(loop.emit, stations, lambda s: prompts.cached(s, data_dir))
+    port = options.sip_port or settings.sip.port
+    tel.start(settings, port)
+    override = queries.state(dbmod.open_read(data_dir), "hours_override", "auto")
+    engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
+                    wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override)
+    info = {"sip": {"address": settings.sip.address, "port": port}, "pid": os.getpid(),
+            "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
+    control = ControlServer(data_dir, loop.post, writer, info)
+    control.start()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: loop.stop())
+    log.info("switchboard engine ready: SIP %s:%d, control %s%s", settings.sip.address, port, control.path,
+             " (simulated hardware)" if options.sim else "")
+    try:
+        loop.run(tel.poll, engine.handle)
+    finally:
+        log.info("stopping")
+        control.stop()
+        engine.shutdown()
+        for _ in range(30):  # let the hang-ups go out and their events be recorded
+            loop.turn(tel.poll, engine.handle)
+        loop.clear()
+        del engine
+        tel.shutdown()
+        writer.close()
+    return 0

@@ -1,0 +1,268 @@
+"""The `switchboard` command: runs the engine and talks to it. Every command's help is its docstring."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from firmware import settings as settings_mod
+from firmware.control.client import ControlError, EngineNotRunning, request
+from firmware.store import db as dbmod, queries
+
+DEFAULT_DATA_DIR = "data"
+
+
+def cmd_engine(args) -> int:
+    """Run the engine daemon with the box's real hardware (what systemd starts)."""
+    from firmware.app import Options, run
+    return run(Options(Path(args.data_dir), sim=False, sip_port=args.sip_port))
+
+
+def cmd_run(args) -> int:
+    """Run the whole box in the foreground; --sim uses simulated hardware. Ctrl-C stops it cleanly."""
+    from firmware.app import Options, run
+    return run(Options(Path(args.data_dir), sim=args.sim, sip_port=args.sip_port))
+
+
+def cmd_status(args) -> int:
+    """Show lines, operators, calls in progress, callers waiting and the SIP call capacity."""
+    status = request(args.data_dir, "status")
+    if args.json:
+        return _print_json(status)
+    cap, hours = status["capacity"], status["hours"]
+    print(f"engine pid {status['pid']} since {status['started_at']}, SIP {status['sip']['address']}:"
+          f"{status['sip']['port']}{' (simulated hardware)' if status['simulated'] else ''}")
+    print(f"pjsua2 {cap['version']}, {cap['name']}: {cap['in_use']} of {cap['max_calls']} SIP calls in use")
+    if cap.get("note"):
+        print(f"  note: {cap['note']}")
+    print(f"hours: {'open' if hours['open'] else 'closed'} (override: {hours['override']})")
+    print("lines:")
+    for line in status["lines"]:
+        print(f"  {line['name']:<12} {line['kind']:<12} {line['state']:<6} from {', '.join(line['allow'])}")
+    print("operators:")
+    for op in status["operators"]:
+        reason = f" ({op['reason']})" if op["reason"] else ""
+        print(f"  {op['name']:<12} {op['kind']:<8} {op['state']:<10} {op['for_s']:>7.0f} s{reason}"
+              f"  calls today {op['calls_today']}")
+    print(f"calls in progress: {len(status['calls'])}")
+    for call in status["calls"]:
+        print(f"  {call['id']}  {call['caller_id'] or '(no caller id)':<16} {call['state']:<10}"
+              f" {call['queue'] or '':<12} {call['operator'] or '':<8} {call['for_s']:.0f} s")
+    print(f"callers waiting: {len(status['waiting'])}")
+    for w in status["waiting"]:
+        print(f"  {w['position']}. {w['caller_id'] or '(no caller id)':<16} {w['queue']:<12} {w['wait_s']:.0f} s")
+    return 0
+
+
+def cmd_calls(args) -> int:
+    """List call records, newest first."""
+    rows = queries.recent_calls(dbmod.open_read(args.data_dir), args.limit)
+    if args.json:
+        return _print_json(rows)
+    print(f"{'started (UTC)':<20} {'caller':<16} {'line':<8} {'queue':<12} {'operator':<8} "
+          f"{'wait':>6} {'talk':>6}  disposition")
+    for r in rows:
+        wait = f"{r['wait_s']:.0f}s" if r["wait_s"] is not None else ""
+        talk = f"{r['talk_s']:.0f}s" if r["talk_s"] else ""
+        print(f"{r['started_at'][:19].replace('T', ' '):<20} {r['caller_id'] or '-':<16} {r['line'] or '-':<8} "
+              f"{r['queue'] or '':<12} {r['operator'] or '':<8} {wait:>6} {talk:>6}  {r['disposition'] or 'in progress'}"
+              f"{'  ' + r['recording'] if r['recording'] and args.recordings else ''}")
+    return 0
+
+
+def cmd_operator(args) -> int:
+    """Set an operator ready, paused (with --reason) or logged out."""
+    result = request(args.data_dir, "operator", name=args.name, action=args.action, reason=args.reason or "")
+    print(result["message"])
+    return 0
+
+
+def cmd_config_export(args) -> int:
+    """Print the current configuration as TOML (or write it to FILE)."""
+    text = queries.current_config(dbmod.open_read(args.data_dir))
+    if text is None:
+        print("no configuration stored yet", file=sys.stderr)
+        return 1
+    if args.file:
+        Path(args.file).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_config_import(args) -> int:
+    """Validate a TOML configuration, save it and apply it to the running engine (no call dropped)."""
+    text = Path(args.file).read_text()
+    settings_mod.from_toml(text)  # refuse early, with every problem listed
+    try:
+        result = request(args.data_dir, "config_import", toml=text, source=f"import {args.file}", timeout=120)
+        print(result["message"])
+    except EngineNotRunning:
+        from firmware import prompts
+        from firmware.store.writer import Writer
+        new = settings_mod.from_toml(text)
+        prompts.render_all(new, Path(args.data_dir))
+        writer = Writer(Path(args.data_dir))
+        writer.save_config(text, f"import {args.file}")
+        writer.close()
+        print("configuration saved; the engine is not running and will use it when it starts")
+    return 0
+
+
+def cmd_config_check(args) -> int:
+    """Validate a TOML configuration file without saving it."""
+    settings_mod.from_toml(Path(args.file).read_text())
+    print(f"{args.file}: valid")
+    return 0
+
+
+def cmd_config_keys(args) -> int:
+    """List every configuration key with its description."""
+    for key, doc in settings_mod.field_docs().items():
+        print(f"{key:<40} {doc}")
+    return 0
+
+
+def cmd_reload(args) -> int:
+    """Apply the stored configuration again (after it changed); calls in progress are kept."""
+    print(request(args.data_dir, "reload", timeout=120)["message"])
+    return 0
+
+
+def cmd_hours(args) -> int:
+    """The manual day/night switch: day, night, or auto (follow the business hours)."""
+    result = request(args.data_dir, "hours", mode=args.mode)
+    print(f"{result['message']}; the office is now {'open' if result['open'] else 'closed'}")
+    return 0
+
+
+def cmd_log(args) -> int:
+    """Show the engine's recent log entries (rejected calls, repairs, faults)."""
+    for row in reversed(queries.log_entries(dbmod.open_read(args.data_dir), args.limit)):
+        print(f"{row['at'][:19]} {row['level']:<8} {row['source']:<10} {row['message']}")
+    return 0
+
+
+def cmd_sim_call(args) -> int:
+    """Call the box from a bundled test phone and print what it heard and what happened."""
+    from firmware.sim import phone
+    port = args.sip_port
+    if port is None:
+        try:
+            port = request(args.data_dir, "status")["sip"]["port"]
+        except EngineNotRunning:
+            port = 5060
+    argv = ["call", f"sip:{args.number}@{args.host}:{port}", "--tone", str(args.tone),
+            "--max-seconds", str(args.max_seconds)]
+    if args.digits:
+        argv += ["--digits", args.digits, "--digit-delay", str(args.digit_delay)]
+    if args.talk is not None:
+        argv += ["--talk", str(args.talk)]
+    if args.caller_id:
+        argv += ["--caller-id", args.caller_id]
+    if args.record:
+        argv += ["--record", args.record]
+    if args.json:
+        argv.append("--json")
+    return phone.main(argv)
+
+
+def cmd_sim_press(args) -> int:
+    """Press a simulated station's button: answer, hangup, ready or pause."""
+    print(request(args.data_dir, "press", station=args.station, button=args.button)["message"])
+    return 0
+
+
+def _print_json(value) -> int:
+    json.dump(value, sys.stdout, indent=2, default=str)
+    print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard call-center box")
+    parser.add_argument("--data-dir", default=os.environ.get("SWITCHBOARD_DATA_DIR", DEFAULT_DATA_DIR),
+                        help="the box's data directory (default: $SWITCHBOARD_DATA_DIR or ./data)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, fn, parent=sub):
+        p = parent.add_parser(name, help=fn.__doc__.splitlines()[0], description=fn.__doc__)
+        p.set_defaults(fn=fn)
+        # Accept --data-dir after the command too (`switchboard status --data-dir X`).
+        p.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        return p
+
+    p = command("engine", cmd_engine)
+    p.add_argument("--sip-port", type=int, help="SIP port (default: from the configuration)")
+    p = command("run", cmd_run)
+    p.add_argument("--sim", action="store_true", help="simulated hardware (stations, lines)")
+    p.add_argument("--sip-port", type=int, help="SIP port (default: from the configuration, 5060)")
+    p = command("status", cmd_status)
+    p.add_argument("--json", action="store_true")
+    p = command("calls", cmd_calls)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--recordings", action="store_true", help="show each call's recording file")
+    p = command("operator", cmd_operator)
+    p.add_argument("name")
+    p.add_argument("action", choices=["ready", "pause", "logout"])
+    p.add_argument("--reason", help="why (pause), e.g. lunch")
+    config = sub.add_parser("config", help="configuration: export, import, check, keys").add_subparsers(
+        dest="config_command", required=True, metavar="ACTION")
+    p = command("export", cmd_config_export, config)
+    p.add_argument("file", nargs="?")
+    p = command("import", cmd_config_import, config)
+    p.add_argument("file")
+    p = command("check", cmd_config_check, config)
+    p.add_argument("file")
+    command("keys", cmd_config_keys, config)
+    command("reload", cmd_reload)
+    p = command("hours", cmd_hours)
+    p.add_argument("mode", choices=["auto", "day", "night"])
+    p = command("log", cmd_log)
+    p.add_argument("--limit", type=int, default=50)
+    sim = sub.add_parser("sim", help="simulation helpers: call the box, press station buttons").add_subparsers(
+        dest="sim_command", required=True, metavar="ACTION")
+    p = command("call", cmd_sim_call, sim)
+    p.add_argument("--number", default="100", help="the dialled number (default 100)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--sip-port", type=int, help="the box's SIP port (default: asked of the running engine)")
+    p.add_argument("--digits", help="DTMF digits to send after the greeting, e.g. 1")
+    p.add_argument("--digit-delay", type=float, default=4.0, help="seconds after answer before the digits")
+    p.add_argument("--talk", type=float, help="hang up this many seconds after the digits")
+    p.add_argument("--tone", type=float, default=600, help="the caller 'speaks' a tone of this frequency")
+    p.add_argument("--caller-id", help="the caller's number")
+    p.add_argument("--record", help="save what the caller heard to this WAV file")
+    p.add_argument("--max-seconds", type=float, default=120)
+    p.add_argument("--json", action="store_true")
+    p = command("press", cmd_sim_press, sim)
+    p.add_argument("station")
+    p.add_argument("button", choices=["answer", "hangup", "ready", "pause"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.fn(args) or 0
+    except settings_mod.SettingsError as exc:
+        print("configuration refused:", file=sys.stderr)
+        for key, value, reason in exc.problems:
+            print(f"  {key} = {value!r}: {reason}", file=sys.stderr)
+        return 2
+    except (EngineNotRunning, ControlError, FileNotFoundError) as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The engine's side of the control socket. Each request is one JSON line, each answer one JSON line:
+{"ok": true, "result": ...} or {"ok": false, "error": "...", "problems": [[key, value, reason], ...]}.
+
+Connection threads never touch pjsua2: they validate, then post a command to the engine loop and wait.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socketserver
+import threading
+from pathlib import Path
+from typing import Callable
+
+from firmware import events as ev
+from firmware import prompts, settings as settings_mod
+from firmware.control import SOCKET_NAME
+from firmware.store import db as dbmod, queries
+
+log = logging.getLogger(__name__)
+REPLY_TIMEOUT_S = 10
+
+
+class ControlServer:
+    def __init__(self, data_dir: Path, post: Callable, writer, info: dict):
+        self.data_dir, self.post, self.writer, self.info = Path(data_dir), post, writer, info
+        self.path = self.data_dir / SOCKET_NAME
+        self._server = None
+        self._lock = threading.Lock()  # one configuration change at a time
+        self.handlers = {
+            "ping": lambda req: "pong",
+            "status": lambda req: {**self.info, **self._ask(ev.GetStatus())},
+            "operator": lambda req: self._ask(ev.OperatorAction(req["name"], req["action"], req.get("reason", ""))),
+            "press": lambda req: self._ask(ev.PressButton(req["station"], req["button"])),
+            "hours": lambda req: self._ask(ev.SetHoursOverride(req["mode"])),
+            "reload": self._reload,
+            "config_import": self._config_import,
+        }
+
+    def start(self) -> None:
+        if self.path.exists():
+            self.path.unlink()  # left by an engine that did not stop cleanly
+        handler = self._make_handler()
+        self._server = socketserver.ThreadingUnixStreamServer(str(self.path), handler)
+        self._server.daemon_threads = True
+        os.chmod(self.path, 0o660)
+        threading.Thread(target=self._server.serve_forever, name="control", daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self.path.unlink(missing_ok=True)
+
+    def _ask(self, command):
+        return self.post(command).result(REPLY_TIMEOUT_S)
+
+    def handle(self, request: dict) -> dict:
+        handler = self.handlers.get(request.get("cmd"))
+        if handler is None:
+            return {"ok": False, "error": f"unknown command {request.get('cmd')!r}; known: {', '.join(self.handlers)}"}
+        try:
+            return {"ok": True, "result": handler(request)}
+        except settings_mod.SettingsError as exc:
+            return {"ok": False, "error": "configuration refused", "problems": exc.problems}
+        except (KeyError, ValueError, prompts.PromptError) as exc:
+            return {"ok": False, "error": str(exc).strip('"')}
+        except Exception as exc:
+            log.exception("control command %s failed", request.get("cmd"))
+            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+    # Configuration changes: validate and make prompts here (off the engine loop), save, then apply.
+    def _config_import(self, req: dict) -> dict:
+        with self._lock:
+            new = settings_mod.from_toml(req["toml"])
+            prompts.render_all(new, self.data_dir)
+            self.writer.save_config(req["toml"], req.get("source", "import"))
+            return self._ask(ev.Reload(new))
+
+    def _reload(self, req: dict) -> dict:
+        with self._lock:
+            text = queries.current_config(dbmod.open_read(self.data_dir))
+            new = settings_mod.from_toml(text) if text else settings_mod.Settings()
+            prompts.render_all(new, self.data_dir)
+            return self._ask(ev.Reload(new))
+
+    def _make_handler(self):
+        server = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                for line in self.rfile:
+                    try:
+                        request = json.loads(line)
+                        if not isinstance(request, dict):
+                            raise ValueError("a request is a JSON object")
+                        answer = server.handle(request)
+                    except ValueError as exc:
+                        answer = {"ok": False, "error": f"bad request: {exc}"}
+                    self.wfile.write((json.dumps(answer, default=str) + "\n").encode())
+                    self.wfile.flush()
+
+        return Handler

@@ -1,0 +1,544 @@
+"""The engine core: takes events and commands one at a time and decides what happens to each call.
+
+It owns every customer call (a `Session`), the queues and the operators. It never touches pjsua2,
+files or sockets itself: it calls the `Telephony` port, the store `Writer` and the `Timers` it was
+given, so the same code runs on the box, in simulation and under unit tests with fakes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Callable
+
+from firmware import events as ev
+from firmware.engine import hours, ivr
+from firmware.engine.operators import Operator, Operators
+from firmware.engine.ports import DialFailed, Telephony, Timer, Timers
+from firmware.engine.queueing import Attempt, QueueState, announcement
+from firmware.engine.states import CALL_TRANSITIONS, CallState, OperatorState, check
+from firmware.settings import Queue, Settings, Strategy, parse_destination
+from firmware.store import recordings
+from firmware.timeutil import iso
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Session:
+    """One customer call, from the line's INVITE to its end."""
+
+    id: str
+    leg: str
+    line: str
+    caller_id: str
+    started: float
+    state: CallState = CallState.ivr
+    menu: ivr.MenuState | None = None
+    token: int = 0
+    digit_timer: Timer | None = None
+    queue: Queue | None = None
+    queued_at: float = 0.0
+    priority: int = 0
+    tried: set[str] = field(default_factory=set)
+    attempt: Attempt | None = None
+    retry_timer: Timer | None = None
+    max_wait_timer: Timer | None = None
+    announce_timer: Timer | None = None
+    announcing: bool = False
+    operator: str | None = None
+    operator_leg: str | None = None
+    connected_at: float = 0.0
+    disposition: str | None = None
+    end_reason: str = ""
+    path: list[str] = field(default_factory=list)
+
+    def timers(self) -> list[Timer | None]:
+        return [self.digit_timer, self.retry_timer, self.max_wait_timer, self.announce_timer]
+
+
+class Engine:
+    def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
+                 clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto"):
+        self.settings, self.tel, self.store, self.timers = settings, tel, store, timers
+        self.data_dir, self.clock, self.wall = data_dir, clock, wall
+        self.hours_override = hours_override
+        self.sessions: dict[str, Session] = {}
+        self.legs: dict[str, tuple[str, str | None]] = {}  # leg -> (session id, operator or None)
+        self.queues: dict[str, QueueState] = {}
+        self.operators = Operators(clock, self._operator_changed)
+        self.wrapup_timers: dict[str, Timer] = {}
+        self._apply(settings)
+
+    # --- dispatch ---------------------------------------------------------------------------------
+    def handle(self, item):
+        """Handle one event or command; commands return a result for the caller."""
+        handler = getattr(self, "on_" + type(item).__name__)
+        return handler(item)
+
+    def _apply(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tel.configure(settings)
+        self.operators.configure(settings.operators)
+        for q in settings.queues:
+            self.queues.setdefault(q.name, QueueState(q.name)).config = q
+
+    # --- incoming calls and the IVR ---------------------------------------------------------------
+    def on_IncomingCall(self, e: ev.IncomingCall) -> None:
+        line = next((ln for ln in self.settings.lines if ln.accepts(e.source_ip)), None)
+        call_id = self._new_id()
+        row = {"id": call_id, "line": line.name if line else None, "caller_id": e.caller_id,
+               "caller_name": e.caller_name, "dialled": e.dialled, "source_ip": e.source_ip,
+               "started_at": iso(self.wall())}
+        if line is None:
+            self.tel.reject(e.leg, 403)
+            message = f"INVITE from {e.source_ip} to {e.dialled!r} refused with 403: not a configured line"
+            log.warning(message)
+            self.store.log("warning", "sip", message)
+            self.store.call_started({**row, "ended_at": row["started_at"], "disposition": "rejected",
+                                     "end_reason": "unknown source address"})
+            return
+        route = line.route(e.dialled)
+        if route is None:
+            self.tel.reject(e.leg, 404)
+            self.store.call_started({**row, "ended_at": row["started_at"], "disposition": "rejected",
+                                     "end_reason": f"no route for {e.dialled!r}"})
+            return
+        is_open = hours.is_open(self.settings.hours, self.wall(), self.hours_override)
+        menu = route.day_menu if is_open else (route.night_menu or route.day_menu)
+        s = Session(call_id, e.leg, line.name, e.caller_id, self.clock())
+        s.priority = 1 if e.caller_id in self.settings.callers.priority else 0
+        self.sessions[call_id] = s
+        self.legs[e.leg] = (call_id, None)
+        self.store.call_started(row)
+        self.tel.answer(e.leg)
+        intro = self.settings.recording.disclosure_prompt
+        self._enter_menu(s, menu, intro=(intro,) if intro else ())
+
+    def _enter_menu(self, s: Session, name: str, intro: tuple[str, ...] = ()) -> None:
+        self._set_state(s, CallState.ivr)
+        s.path.append(f"menu:{name}")
+        s.menu, action = ivr.start(self.settings.menu(name), intro)
+        self._play(s, action.prompts)
+
+    def _play(self, s: Session, prompts) -> None:
+        self._cancel(s.digit_timer)
+        s.token += 1
+        self.tel.play(s.leg, list(prompts), s.token)
+
+    def on_PlaybackDone(self, e: ev.PlaybackDone) -> None:
+        s = self._session_of(e.leg)
+        if s is None or e.token != s.token:
+            return
+        if s.state == CallState.ivr:
+            menu = self.settings.menu(s.menu.menu)
+            s.digit_timer = self.timers.call_later(menu.timeout_s, self._digit_timeout, s.id, s.token)
+        elif s.state == CallState.message:
+            self._end(s, s.disposition or "ivr_hangup", s.end_reason or "message played", hang_up=True)
+        elif s.state == CallState.queued and s.announcing:
+            s.announcing = False
+            self.tel.music(s.leg, s.queue.music)
+
+    def on_DtmfDigit(self, e: ev.DtmfDigit) -> None:
+        s = self._session_of(e.leg)
+        if s is None or s.state != CallState.ivr:
+            return
+        menu = self.settings.menu(s.menu.menu)
+        s.menu, action = ivr.on_digit(menu, s.menu, e.digit)
+        self._act(s, action)
+
+    def _digit_timeout(self, call_id: str, token: int) -> None:
+        s = self.sessions.get(call_id)
+        if s is None or s.state != CallState.ivr or s.token != token:
+            return
+        s.menu, action = ivr.on_timeout(self.settings.menu(s.menu.menu), s.menu)
+        self._act(s, action)
+
+    def _act(self, s: Session, action) -> None:
+        if isinstance(action, ivr.Play):
+            self._play(s, action.prompts)
+        else:
+            self._go(s, action.destination)
+
+    def _go(self, s: Session, destination: str) -> None:
+        kind, target = parse_destination(destination)
+        if kind == "menu":
+            self._enter_menu(s, target)
+        elif kind == "queue":
+            self._enqueue(s, self.settings.queue(target))
+        elif kind == "operator":
+            self._enqueue(s, self._operator_queue(target))
+        elif kind == "message":
+            self._set_state(s, CallState.message)
+            s.end_reason = s.end_reason or f"message {target}"
+            self._play(s, [target])
+        else:  # hangup
+            self._end(s, s.disposition or "ivr_hangup", s.end_reason or "menu hung up", hang_up=True)
+
+    def _operator_queue(self, operator: str) -> Queue:
+        music = next((q.music for q in self.settings.queues if q.music), None)
+        return Queue(name=f"operator-{operator}", operators=[operator], strategy=Strategy.ring_all,
+                     music=music, wrapup_s=0, max_wait_s=120)
+
+    # --- queues -----------------------------------------------------------------------------------
+    def _enqueue(self, s: Session, q: Queue) -> None:
+        qs = self.queues.setdefault(q.name, QueueState(q.name, q))
+        s.queue = q
+        s.path.append(f"queue:{q.name}")
+        if len(qs.waiting) >= q.max_callers:
+            return self._overflow(s, q, "full", "queue full")
+        if q.when_no_operator == "fallback" and not self.operators.logged_in(q.operators):
+            return self._overflow(s, q, "no_operator", "no operator logged in")
+        self._set_state(s, CallState.queued)
+        s.queued_at, s.tried, s.attempt = self.clock(), set(), None
+        qs.add(s.id, s.priority, s.queued_at)
+        self.store.queue_event(s.id, q.name, "enter", detail=f"position {qs.position(s.id)}")
+        self.store.call_updated(s.id, queue=q.name, queued_at=iso(self.wall()))
+        self.tel.music(s.leg, q.music)
+        s.max_wait_timer = self.timers.call_later(q.max_wait_s, self._max_wait, s.id)
+        if q.announce_every_s > 0:
+            s.announce_timer = self.timers.call_later(q.announce_every_s, self._announce, s.id)
+        self._dispatch(q.name)
+
+    def _overflow(self, s: Session, q: Queue, event: str, reason: str) -> None:
+        self.store.queue_event(s.id, q.name, event)
+        s.disposition, s.end_reason = "timeout", reason
+        self._go(s, q.fallback)
+
+    def _dispatch(self, queue_name: str) -> None:
+        """Ring free operators for the callers at the head of a queue."""
+        qs = self.queues.get(queue_name)
+        if qs is None:
+            return
+        for call_id in qs.ordered():
+            s = self.sessions[call_id]
+            if s.attempt is not None or s.retry_timer is not None:
+                continue
+            q = s.queue
+            free = self.operators.free(q.operators)
+            if not free:
+                return
+            order = qs.order(q, free, s.tried)
+            self._ring(s, order if q.strategy == Strategy.ring_all else order[:1])
+
+    def _ring(self, s: Session, names: list[str]) -> None:
+        attempt = Attempt()
+        for name in names:
+            op = self.operators[name]
+            try:
+                leg = self.tel.dial(op.config.uri) if op.config.kind == "sip" else self.tel.ring_station(name)
+            except DialFailed as exc:
+                log.warning("cannot ring %s: %s", name, exc)
+                continue
+            attempt.legs[leg] = name
+            self.legs[leg] = (s.id, name)
+            self.operators.set(op, OperatorState.ringing, "ringing", s.id)
+            self.store.queue_event(s.id, s.queue.name, "ring", name)
+            if op.config.kind == "station" and op.config.auto_answer_s is not None:
+                self.timers.call_later(op.config.auto_answer_s, self._auto_answer, leg)
+        if not attempt.legs:
+            return
+        self.queues[s.queue.name].last_rung = names[-1]
+        s.attempt = attempt
+        attempt.timer = self.timers.call_later(s.queue.ring_timeout_s, self._attempt_over, s.id, "timeout")
+
+    def _auto_answer(self, leg: str) -> None:
+        if leg in self.legs:
+            self.on_LegAnswered(ev.LegAnswered(leg))
+
+    def _attempt_over(self, call_id: str, reason: str) -> None:
+        s = self.sessions.get(call_id)
+        if s is None or s.attempt is None:
+            return
+        attempt, s.attempt = s.attempt, None
+        self._cancel(attempt.timer)
+        for leg, name in list(attempt.legs.items()):
+            self._drop_ringing(s, leg, name, missed=True)
+        s.tried |= set(attempt.legs.values()) | attempt.missed
+        if s.tried >= set(s.queue.operators):
+            s.tried = set()  # a new round
+        s.retry_timer = self.timers.call_later(s.queue.retry_delay_s, self._retry, s.id)
+        self._dispatch(s.queue.name)
+
+    def _retry(self, call_id: str) -> None:
+        s = self.sessions.get(call_id)
+        if s is not None and s.state == CallState.queued:
+            s.retry_timer = None
+            self._dispatch(s.queue.name)
+
+    def _drop_ringing(self, s: Session, leg: str, name: str, missed: bool, hang_up: bool = True) -> None:
+        """Stop ringing one operator for this caller; a missed call counts towards auto-pause."""
+        self.legs.pop(leg, None)
+        if hang_up:
+            self.tel.hangup(leg)
+        op = self.operators[name]
+        if op.state != OperatorState.ringing or op.call_id != s.id:
+            return
+        if not missed:
+            return self.operators.set(op, OperatorState.ready, "caller taken by another operator")
+        op.missed_in_row += 1
+        self.store.queue_event(s.id, s.queue.name, "ringnoanswer", name)
+        limit = s.queue.autopause_after
+        if limit and op.missed_in_row >= limit:
+            self.operators.set(op, OperatorState.paused, f"auto-pause after {op.missed_in_row} missed calls")
+            self.store.queue_event(s.id, s.queue.name, "pause", name, op.reason)
+        else:
+            self.operators.set(op, OperatorState.ready, "no answer")
+
+    def _max_wait(self, call_id: str) -> None:
+        s = self.sessions.get(call_id)
+        if s is None or s.state != CallState.queued:
+            return
+        self._leave_queue(s)
+        self.store.queue_event(s.id, s.queue.name, "timeout", detail=f"waited {self._waited(s):.0f} s")
+        s.disposition, s.end_reason = "timeout", "maximum wait"
+        self._go(s, s.queue.fallback)
+
+    def _announce(self, call_id: str) -> None:
+        s = self.sessions.get(call_id)
+        if s is None or s.state != CallState.queued:
+            return
+        qs = self.queues[s.queue.name]
+        s.announcing = True
+        s.token += 1
+        self.tel.play(s.leg, announcement(qs, s.id, len(self.operators.logged_in(s.queue.operators))), s.token)
+        s.announce_timer = self.timers.call_later(s.queue.announce_every_s, self._announce, s.id)
+
+    def _leave_queue(self, s: Session) -> None:
+        qs = self.queues.get(s.queue.name)
+        if qs:
+            qs.remove(s.id)
+        if s.attempt:
+            for leg, name in list(s.attempt.legs.items()):
+                self._drop_ringing(s, leg, name, missed=False)
+            self._cancel(s.attempt.timer)
+            s.attempt = None
+        for t in (s.retry_timer, s.max_wait_timer, s.announce_timer):
+            self._cancel(t)
+        s.retry_timer = s.max_wait_timer = s.announce_timer = None
+
+    # --- operators answering and calls ending -----------------------------------------------------
+    def on_LegAnswered(self, e: ev.LegAnswered) -> None:
+        owner = self.legs.get(e.leg)
+        s = self.sessions.get(owner[0]) if owner else None
+        if s is None or owner[1] is None or s.attempt is None or e.leg not in s.attempt.legs:
+            self.tel.hangup(e.leg)  # answered too late: the caller is gone or taken
+            return
+        name = owner[1]
+        others = {leg: n for leg, n in s.attempt.legs.items() if leg != e.leg}
+        s.attempt.legs = {e.leg: name}
+        for leg, other in others.items():
+            self._drop_ringing(s, leg, other, missed=False)
+        self._leave_queue(s)
+        self._connect(s, name, e.leg)
+
+    def _connect(self, s: Session, name: str, leg: str) -> None:
+        op = self.operators[name]
+        self._set_state(s, CallState.connected)
+        s.operator, s.operator_leg, s.connected_at = name, leg, self.clock()
+        op.missed_in_row = 0
+        op.calls_today += 1
+        self.operators.set(op, OperatorState.on_call, "call", s.id)
+        self.tel.bridge(s.leg, leg)
+        wait = self._waited(s)
+        fields = {"operator": name, "connected_at": iso(self.wall()), "wait_s": round(wait, 3)}
+        if s.queue.record:
+            path = str(recordings.path_for(self.data_dir, s.id))
+            self.tel.start_recording(s.id, [s.leg, leg], path)
+            fields["recording"] = path
+        self.store.call_updated(s.id, **fields)
+        self.store.queue_event(s.id, s.queue.name, "connect", name, f"wait {wait:.1f} s")
+        self._dispatch(s.queue.name)
+
+    def on_LegEnded(self, e: ev.LegEnded) -> None:
+        owner = self.legs.pop(e.leg, None)
+        s = self.sessions.get(owner[0]) if owner else None
+        if s is None:
+            return
+        name = owner[1]
+        if name is None:  # the caller hung up
+            if s.state == CallState.queued:
+                self._leave_queue(s)
+                self.store.queue_event(s.id, s.queue.name, "abandon", detail=f"waited {self._waited(s):.0f} s")
+                return self._end(s, "abandoned", "caller hung up in queue")
+            if s.state == CallState.connected:
+                self.store.queue_event(s.id, s.queue.name, "complete", s.operator, "caller hung up")
+                return self._end(s, "answered", "caller hung up")
+            return self._end(s, s.disposition or "ivr_hangup", s.end_reason or "caller hung up in IVR")
+        if s.state == CallState.connected and e.leg == s.operator_leg:
+            self.store.queue_event(s.id, s.queue.name, "complete", name, "operator hung up")
+            return self._end(s, "answered", "operator hung up", hang_up=True)
+        if s.attempt and e.leg in s.attempt.legs:  # an operator's phone declined or failed while ringing
+            del s.attempt.legs[e.leg]
+            s.attempt.missed.add(name)
+            self._drop_ringing(s, e.leg, name, missed=True, hang_up=False)
+            if not s.attempt.legs:
+                self._attempt_over(s.id, f"declined ({e.status})")
+
+    def _end(self, s: Session, disposition: str, reason: str, hang_up: bool = False) -> None:
+        """Close a session once; every path that ends a call comes here."""
+        if s.state == CallState.ended:
+            return
+        self._set_state(s, CallState.ended)
+        for t in s.timers():
+            self._cancel(t)
+        if s.queue and s.queue.name in self.queues:
+            self.queues[s.queue.name].remove(s.id)
+        talk = 0.0
+        if s.operator:
+            talk = self.clock() - s.connected_at
+            if s.queue.name in self.queues:
+                self.queues[s.queue.name].handled(talk + s.queue.wrapup_s)
+            self.tel.stop_recording(s.id)
+            self._to_wrapup(self.operators[s.operator], s)
+        for leg, (call_id, _) in list(self.legs.items()):
+            if call_id == s.id:
+                self.legs.pop(leg)
+                self.tel.hangup(leg)
+        if hang_up:
+            self.tel.hangup(s.leg)
+        self.sessions.pop(s.id, None)
+        wait = self._waited(s) if s.queued_at else None
+        fields = {"ended_at": iso(self.wall()), "disposition": disposition, "end_reason": reason,
+                  "talk_s": round(talk, 3), "path": " > ".join(s.path)}
+        if wait is not None and s.operator is None:
+            fields["wait_s"] = round(wait, 3)
+        self.store.call_updated(s.id, **fields)
+        log.info("call %s ended: %s (%s)", s.id, disposition, reason)
+        if s.queue:
+            self._dispatch(s.queue.name)
+
+    def _to_wrapup(self, op: Operator, s: Session) -> None:
+        self.operators.set(op, OperatorState.wrapup, "after call", s.id)
+        self.legs.pop(s.operator_leg, None)
+        self.tel.hangup(s.operator_leg)
+        self.wrapup_timers[op.name] = self.timers.call_later(s.queue.wrapup_s, self._wrapup_over, op.name)
+
+    def _wrapup_over(self, name: str) -> None:
+        self.wrapup_timers.pop(name, None)
+        op = self.operators.by_name.get(name)
+        if op is None or op.state != OperatorState.wrapup:
+            return
+        state, reason = op.after_call or (OperatorState.ready, "wrap-up over")
+        op.after_call = None
+        self.operators.set(op, state, reason)
+        self._dispatch_for(name)
+
+    def _dispatch_for(self, operator: str) -> None:
+        for name, qs in list(self.queues.items()):
+            if qs.config and operator in qs.config.operators or any(
+                    self.sessions[c].queue and operator in self.sessions[c].queue.operators for c in qs.waiting):
+                self._dispatch(name)
+
+    # --- commands ---------------------------------------------------------------------------------
+    def on_OperatorAction(self, c: ev.OperatorAction) -> dict:
+        if c.operator not in self.operators:
+            raise KeyError(f"no operator named {c.operator!r}")
+        op = self.operators[c.operator]
+        if op.state == OperatorState.ringing and c.action != "ready":
+            self._release_ringing(op)
+        if op.state == OperatorState.wrapup and c.action == "ready":
+            self._cancel(self.wrapup_timers.pop(op.name, None))
+            op.after_call = None
+            self.operators.set(op, OperatorState.ready, c.reason or "ready")
+            message = f"{op.name} is ready"
+        else:
+            message = self.operators.request(op, c.action, c.reason)
+        self._dispatch_for(op.name)
+        return {"message": message, "state": op.state.value}
+
+    def _release_ringing(self, op: Operator) -> None:
+        s = self.sessions.get(op.call_id or "")
+        if s and s.attempt:
+            for leg, name in list(s.attempt.legs.items()):
+                if name == op.name:
+                    del s.attempt.legs[leg]
+                    self._drop_ringing(s, leg, name, missed=False)
+            if not s.attempt.legs:
+                self._attempt_over(s.id, "operator paused")
+
+    def on_PressButton(self, c: ev.PressButton) -> dict:
+        if c.station not in self.operators or self.operators[c.station].config.kind != "station":
+            raise KeyError(f"no station named {c.station!r}")
+        op = self.operators[c.station]
+        leg = next((leg for leg, (_, name) in self.legs.items() if name == op.name), None)
+        if c.button == "answer":
+            if op.state != OperatorState.ringing or leg is None:
+                return {"message": f"{op.name} is not ringing"}
+            self.on_LegAnswered(ev.LegAnswered(leg))
+        elif c.button == "hangup":
+            if op.state != OperatorState.on_call or leg is None:
+                return {"message": f"{op.name} has no call"}
+            self.on_LegEnded(ev.LegEnded(leg, 0, "hang-up button"))
+        elif c.button in ("ready", "pause"):
+            action = "pause" if c.button == "pause" and op.state == OperatorState.ready else "ready"
+            return self.on_OperatorAction(ev.OperatorAction(op.name, action, "button"))
+        else:
+            raise ValueError(f"unknown button {c.button!r} (answer, hangup, ready, pause)")
+        return {"message": f"{c.button} pressed on {op.name}", "state": op.state.value}
+
+    def on_Reload(self, c: ev.Reload) -> dict:
+        self._apply(c.settings)
+        log.info("configuration reloaded; %d calls in progress kept", len(self.sessions))
+        return {"message": f"configuration applied; {len(self.sessions)} calls in progress kept"}
+
+    def on_SetHoursOverride(self, c: ev.SetHoursOverride) -> dict:
+        if c.mode not in hours.OVERRIDES:
+            raise ValueError(f"hours override must be one of {', '.join(hours.OVERRIDES)}")
+        self.hours_override = c.mode
+        self.store.set_state("hours_override", c.mode)
+        return {"message": f"hours: {c.mode}", "open": self.is_open()}
+
+    def is_open(self) -> bool:
+        return hours.is_open(self.settings.hours, self.wall(), self.hours_override)
+
+    def on_GetStatus(self, c: ev.GetStatus) -> dict:
+        now = self.clock()
+        return {
+            "capacity": self.tel.capacity(),
+            "hours": {"open": self.is_open(), "override": self.hours_override},
+            "lines": [{"name": ln.name, "kind": ln.kind, "allow": ln.allow, "state": "up"}
+                      for ln in self.settings.lines],
+            "operators": [{"name": op.name, "kind": op.config.kind, "state": op.state.value,
+                           "reason": op.reason, "for_s": round(now - op.since, 1), "call": op.call_id,
+                           "calls_today": op.calls_today, "missed_in_row": op.missed_in_row}
+                          for op in self.operators],
+            "calls": [{"id": s.id, "state": s.state.value, "line": s.line, "caller_id": s.caller_id,
+                       "queue": s.queue.name if s.queue else None, "operator": s.operator,
+                       "for_s": round(now - s.started, 1)} for s in self.sessions.values()],
+            "waiting": [{"id": c, "queue": name, "position": qs.position(c), "caller_id":
+                         self.sessions[c].caller_id, "wait_s": round(self._waited(self.sessions[c]), 1)}
+                        for name, qs in self.queues.items() for c in qs.ordered()],
+        }
+
+    def shutdown(self) -> None:
+        """End every call with a disposition before the engine stops."""
+        for s in list(self.sessions.values()):
+            disposition = "answered" if s.state == CallState.connected else "failed"
+            self._end(s, disposition, "engine shut down", hang_up=True)
+
+    # --- helpers ----------------------------------------------------------------------------------
+    def _set_state(self, s: Session, state: CallState) -> None:
+        check(CALL_TRANSITIONS, s.state, state)
+        s.state = state
+
+    def _session_of(self, leg: str) -> Session | None:
+        owner = self.legs.get(leg)
+        return self.sessions.get(owner[0]) if owner else None
+
+    def _waited(self, s: Session) -> float:
+        end = s.connected_at or self.clock()
+        return max(0.0, end - s.queued_at) if s.queued_at else 0.0
+
+    def _operator_changed(self, op: Operator) -> None:
+        self.store.operator_state(op.name, op.state.value, op.reason, op.call_id)
+
+    def _new_id(self) -> str:
+        return self.wall().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+    @staticmethod
+    def _cancel(timer: Timer | None) -> None:
+        if timer is not None:
+            timer.cancel()

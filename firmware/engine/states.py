@@ -1,0 +1,56 @@
+"""Explicit state machines: one transition table each for customer calls and for operators."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class IllegalTransition(RuntimeError):
+    pass
+
+
+class CallState(str, Enum):
+    """A customer's call, from the line's INVITE to the end."""
+
+    ivr = "ivr"                # answered; menus and prompts
+    queued = "queued"          # waiting in a hunt group, hearing music
+    connected = "connected"    # talking with an operator
+    message = "message"        # hearing a final message, then the box hangs up
+    ended = "ended"
+
+
+CALL_TRANSITIONS: dict[CallState, set[CallState]] = {
+    CallState.ivr: {CallState.ivr, CallState.queued, CallState.message, CallState.ended},
+    CallState.queued: {CallState.connected, CallState.ivr, CallState.message, CallState.ended},
+    CallState.connected: {CallState.queued, CallState.ended},
+    CallState.message: {CallState.ended},
+    CallState.ended: set(),
+}
+
+
+class OperatorState(str, Enum):
+    logged_out = "logged_out"
+    ready = "ready"
+    paused = "paused"
+    ringing = "ringing"
+    on_call = "on_call"
+    wrapup = "wrapup"
+
+
+OPERATOR_TRANSITIONS: dict[OperatorState, set[OperatorState]] = {
+    OperatorState.logged_out: {OperatorState.ready, OperatorState.paused},
+    OperatorState.ready: {OperatorState.paused, OperatorState.ringing, OperatorState.logged_out},
+    OperatorState.paused: {OperatorState.ready, OperatorState.logged_out, OperatorState.paused},
+    OperatorState.ringing: {OperatorState.on_call, OperatorState.ready, OperatorState.paused,
+                            OperatorState.logged_out},
+    OperatorState.on_call: {OperatorState.wrapup},
+    OperatorState.wrapup: {OperatorState.ready, OperatorState.paused, OperatorState.logged_out},
+}
+
+# What the operator asks for while busy is applied when the call and wrap-up are over.
+BUSY = {OperatorState.ringing, OperatorState.on_call, OperatorState.wrapup}
+
+
+def check(table: dict, current, new) -> None:
+    if new not in table[current]:
+        raise IllegalTransition(f"{current.value} -> {new.value}")

@@ -1,0 +1,96 @@
+"""The vocabulary into the engine: what happened (events) and what is asked of it (commands).
+
+Adapters (SIP, stations, the control socket, timers) only build these and hand them to the engine
+loop; every decision is taken there, on the one thread that owns pjsua2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from firmware.settings import Settings
+
+
+# --- Events: what happened at the edges -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class IncomingCall:
+    """An INVITE reached the box (not yet answered)."""
+
+    leg: str
+    source_ip: str
+    dialled: str
+    caller_id: str
+    caller_name: str = ""
+
+
+@dataclass(frozen=True)
+class LegAnswered:
+    """A leg the box placed (an operator's phone) was answered."""
+
+    leg: str
+
+
+@dataclass(frozen=True)
+class LegEnded:
+    """A leg is gone: hung up by the far end, cancelled, failed or rejected."""
+
+    leg: str
+    status: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DtmfDigit:
+    leg: str
+    digit: str
+
+
+@dataclass(frozen=True)
+class PlaybackDone:
+    """The prompts started with `token` on a leg have been played to the end."""
+
+    leg: str
+    token: int
+
+
+# --- Commands: what a person or another process asks ---------------------------------------------
+
+@dataclass(frozen=True)
+class OperatorAction:
+    """ready, pause (with a reason) or logout for one operator."""
+
+    operator: str
+    action: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PressButton:
+    """A station's button: answer, hangup, ready, pause."""
+
+    station: str
+    button: str
+
+
+@dataclass(frozen=True)
+class Reload:
+    """Apply a new configuration without dropping calls in progress."""
+
+    settings: Settings = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SetHoursOverride:
+    """The manual day/night switch: auto, day or night."""
+
+    mode: str
+
+
+@dataclass(frozen=True)
+class GetStatus:
+    pass
+
+
+Event = IncomingCall | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
+Command = OperatorAction | PressButton | Reload | SetHoursOverride | GetStatus

@@ -1,0 +1,126 @@
+"""Prompts as 8 kHz 16-bit mono WAV files, made when a configuration is saved (never on the engine loop).
+
+Text is spoken by espeak-ng, files are converted by sox, tones are synthesised. Results are cached in
+`<data>/prompts/` under a hash of what made them, so unchanged prompts are not made again and a
+changed text makes a new file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from firmware.settings import Prompt, Settings
+
+RATE = 8000
+SYSTEM_TEXT = {
+    "sys-position": "You are caller number",
+    "sys-wait": "Your estimated wait is about",
+    "sys-minute": "minute.",
+    "sys-minutes": "minutes.",
+    **{f"sys-n{n}": str(n) for n in range(1, 21)},
+}
+"""Prompts the engine itself uses (queue announcements)."""
+
+
+class PromptError(RuntimeError):
+    pass
+
+
+def folder(data_dir: Path) -> Path:
+    path = Path(data_dir) / "prompts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def render_all(settings: Settings, data_dir: Path) -> dict[str, str]:
+    """Make (or find in the cache) every prompt's WAV; returns prompt name -> file path."""
+    files = {name: str(render(p, data_dir)) for name, p in settings.prompts.items()}
+    for name, text in SYSTEM_TEXT.items():
+        files[name] = str(render(Prompt(text=text), data_dir))
+    return files
+
+
+def cached(settings: Settings, data_dir: Path) -> dict[str, str]:
+    """Prompt name -> file for the prompts already made (what the engine loop may use)."""
+    files = {name: str(_target(p, data_dir)) for name, p in settings.prompts.items()}
+    files.update({n: str(_target(Prompt(text=t), data_dir)) for n, t in SYSTEM_TEXT.items()})
+    return {name: path for name, path in files.items() if Path(path).exists()}
+
+
+def render(prompt: Prompt, data_dir: Path) -> Path:
+    target = _target(prompt, data_dir)
+    if target.exists():
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        made = Path(tmp) / "made.wav"
+        if prompt.text is not None:
+            raw = Path(tmp) / "speech.wav"
+            _run(["espeak-ng", "-v", prompt.voice, "-w", str(raw), prompt.text], "espeak-ng")
+            _convert(raw, made)
+        elif prompt.tone_hz is not None:
+            write_wav(made, tone(prompt.tone_hz, prompt.seconds))
+        elif prompt.file == "builtin:music":
+            write_wav(made, music())
+        else:
+            source = Path(prompt.file)
+            if not source.exists():
+                raise PromptError(f"prompt file {source} does not exist")
+            _convert(source, made)
+        os.replace(made, target)  # atomic: the engine never sees half a file
+    return target
+
+
+def _target(prompt: Prompt, data_dir: Path) -> Path:
+    if prompt.file and prompt.file != "builtin:music":
+        source = Path(prompt.file)
+        stamp = f"{source.resolve()}:{source.stat().st_mtime_ns}:{source.stat().st_size}" if source.exists() else ""
+    else:
+        stamp = ""
+    key = hashlib.sha256(f"{prompt.model_dump_json()}|{stamp}".encode()).hexdigest()[:16]
+    return folder(data_dir) / f"{key}.wav"
+
+
+def _convert(source: Path, target: Path) -> None:
+    _run(["sox", str(source), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
+         "sox")
+
+
+def _run(argv: list[str], tool: str) -> None:
+    if shutil.which(argv[0]) is None:
+        raise PromptError(f"{tool} is not installed (Debian package {tool}); it is needed to make prompts")
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise PromptError(f"{tool} failed: {result.stderr.strip() or result.returncode}")
+
+
+def tone(hz: float, seconds: float, amplitude: float = 0.3) -> np.ndarray:
+    t = np.arange(int(RATE * seconds)) / RATE
+    return amplitude * np.sin(2 * math.pi * hz * t)
+
+
+def music(seconds: float = 8.0) -> np.ndarray:
+    """A calm arpeggio loop for music on hold (no licence needed for what we make ourselves)."""
+    notes = [261.63, 329.63, 392.00, 523.25, 392.00, 329.63, 293.66, 349.23]
+    beat = seconds / len(notes)
+    t = np.arange(int(RATE * beat)) / RATE
+    envelope = np.exp(-3.0 * t / beat)
+    parts = [0.25 * envelope * (np.sin(2 * math.pi * f * t) + 0.3 * np.sin(4 * math.pi * f * t)) for f in notes]
+    return np.concatenate(parts)
+
+
+def write_wav(path: Path, samples: np.ndarray) -> None:
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(pcm.tobytes())

@@ -1,0 +1,411 @@
+"""The one typed settings schema of the box.
+
+A configuration is a TOML document; it is validated here, field by field, before it is stored or
+applied. Unknown keys are errors. `SettingsError` carries, for each problem, the key, the value and
+the reason, so the web admin, the console and `switchboard config import` can show them as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+import tomllib
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NAME = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+Name = Annotated[str, Field(pattern=NAME)]
+Seconds = Annotated[float, Field(ge=0, le=86400)]
+
+
+class SettingsError(ValueError):
+    """A configuration that was refused; `problems` is a list of (key, value, reason)."""
+
+    def __init__(self, problems: list[tuple[str, object, str]]):
+        self.problems = problems
+        super().__init__("\n".join(f"{k} = {v!r}: {r}" for k, v, r in problems))
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+# --- Destinations ---------------------------------------------------------------------------------
+
+DESTINATION = re.compile(r"^(menu|queue|operator|message|voicemail):([a-z0-9][a-z0-9_-]*)$|^(repeat|hangup)$")
+
+
+def parse_destination(text: str) -> tuple[str, str]:
+    """'queue:front-desk' -> ('queue', 'front-desk'); 'repeat' -> ('repeat', '')."""
+    kind, _, target = text.partition(":")
+    return kind, target
+
+
+Destination = Annotated[
+    str,
+    Field(
+        pattern=DESTINATION.pattern,
+        description="menu:NAME, queue:NAME, operator:NAME, message:PROMPT (play, then hang up), repeat, hangup",
+    ),
+]
+
+
+# --- Prompts --------------------------------------------------------------------------------------
+
+
+class Prompt(Model):
+    """Something the box plays: exactly one of a WAV file, a text spoken by espeak-ng, or a tone."""
+
+    file: str | None = None
+    """Path of a WAV file (any rate; converted to 8 kHz mono when the configuration is saved)."""
+    text: str | None = Field(default=None, max_length=2000)
+    """Text turned into speech with espeak-ng when the configuration is saved (cached)."""
+    tone_hz: float | None = Field(default=None, ge=100, le=3800)
+    """A plain sine tone of this frequency (beeps, tests, diagnostics)."""
+    seconds: float = Field(default=1.0, gt=0, le=600)
+    """Length of a tone prompt."""
+    voice: str = "en-us"
+    """espeak-ng voice for text prompts."""
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [k for k in ("file", "text", "tone_hz") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of file, text, tone_hz")
+        return self
+
+
+# --- Lines ----------------------------------------------------------------------------------------
+
+
+class Route(Model):
+    """Which IVR menu a dialled number reaches, by day and by night."""
+
+    number: str = "*"
+    """The dialled number (the request URI's user part); "*" matches any number."""
+    day_menu: Name
+    """Menu used within business hours."""
+    night_menu: Name | None = None
+    """Menu used outside business hours (defaults to the day menu)."""
+
+
+class Line(Model):
+    """A phone line: a SIP trunk or an FXO gateway, reached by SIP."""
+
+    name: Name
+    kind: Literal["sip_trunk", "fxo_gateway"] = "sip_trunk"
+    allow: list[str] = Field(min_length=1)
+    """Addresses (IP or CIDR) whose INVITEs are accepted on this line; all others get 403."""
+    routes: list[Route] = Field(min_length=1)
+
+    @field_validator("allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # raises ValueError with a clear message
+        return value
+
+    def accepts(self, address: str) -> bool:
+        ip = ipaddress.ip_address(address)
+        return any(ip in ipaddress.ip_network(a, strict=False) for a in self.allow)
+
+    def route(self, number: str) -> Route | None:
+        exact = [r for r in self.routes if r.number == number]
+        return (exact or [r for r in self.routes if r.number == "*"] or [None])[0]
+
+
+# --- IVR ------------------------------------------------------------------------------------------
+
+
+class Menu(Model):
+    """One IVR menu: a prompt, then a digit chooses a destination."""
+
+    name: Name
+    prompt: Name
+    """Prompt played when the menu starts (and on repeat)."""
+    options: dict[str, Destination] = {}
+    """Digit -> destination."""
+    timeout_s: Seconds = 5.0
+    """How long to wait for a digit after the prompt ends."""
+    retries: int = Field(default=2, ge=0, le=10)
+    """How many times the menu is tried again after invalid input or no input."""
+    invalid_prompt: Name | None = None
+    """Played after a digit that is not an option."""
+    noinput_prompt: Name | None = None
+    """Played when no digit came within the timeout."""
+    on_invalid: Destination = "hangup"
+    """Where the caller goes when the retries are used up by invalid input."""
+    on_noinput: Destination = "hangup"
+    """Where the caller goes when the retries are used up with no input."""
+
+    @field_validator("options")
+    @classmethod
+    def _digits(cls, value: dict[str, str]) -> dict[str, str]:
+        for digit in value:
+            if digit not in "0123456789*#" or len(digit) != 1:
+                raise ValueError(f"option key {digit!r} is not a single DTMF digit")
+        return value
+
+
+class Period(Model):
+    """Open hours on some days of the week, e.g. days = ["mon", "tue"], open = "09:00", close = "17:00"."""
+
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
+    open: dt.time
+    close: dt.time
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.close <= self.open:
+            raise ValueError("close must be after open")
+        return self
+
+
+class Hours(Model):
+    """Business hours; outside them, routes use their night menu."""
+
+    timezone: str = "UTC"
+    """IANA time zone name of the office, e.g. Europe/Berlin."""
+    weekly: list[Period] = []
+    """Open periods; an empty list means always open."""
+    holidays: list[dt.date] = []
+    """Dates on which the office is closed all day."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+# --- Queues and operators -------------------------------------------------------------------------
+
+
+class Strategy(str, Enum):
+    ring_all = "ring_all"
+    round_robin = "round_robin"
+    longest_idle = "longest_idle"
+    fewest_calls = "fewest_calls"
+    linear = "linear"
+
+
+class Queue(Model):
+    """A hunt group: callers wait here with music until an operator answers."""
+
+    name: Name
+    operators: list[Name] = Field(min_length=1)
+    """Members, in order (the order matters for linear and round robin)."""
+    strategy: Strategy = Strategy.ring_all
+    ring_timeout_s: Seconds = 20.0
+    """How long one attempt rings an operator before moving on."""
+    retry_delay_s: Seconds = 2.0
+    """Pause after an unanswered attempt before ringing again."""
+    wrapup_s: Seconds = 10.0
+    """After a call, the operator is left alone this long."""
+    max_wait_s: Seconds = 300.0
+    """After this long in the queue the caller goes to the fall-back destination."""
+    fallback: Destination = "hangup"
+    max_callers: int = Field(default=10, ge=1, le=500)
+    """Callers beyond this go straight to the fall-back destination."""
+    when_no_operator: Literal["join", "fallback"] = "join"
+    """When no operator is logged in: wait anyway, or go to the fall-back at once."""
+    music: Name | None = None
+    """Prompt looped as music on hold (one shared player for every caller)."""
+    announce_every_s: Seconds = 0.0
+    """Announce position and estimated wait this often (0 = never)."""
+    record: bool = True
+    """Record connected calls of this queue."""
+    autopause_after: int = Field(default=3, ge=0, le=100)
+    """Pause an operator after this many missed calls in a row (0 = never)."""
+
+
+class Operator(Model):
+    """An operator: a SIP phone at a static URI, or a headset station on the box."""
+
+    name: Name
+    kind: Literal["sip", "station"]
+    uri: str | None = None
+    """SIP URI for kind = "sip", e.g. sip:alice@192.168.1.20:5060."""
+    auto_answer_s: float | None = Field(default=None, ge=0, le=120)
+    """Simulated stations only: answer by themselves after this many seconds."""
+    voice: Name | None = None
+    """Simulated stations only: prompt the station 'says' (looped) while on a call."""
+    login: Literal["ready", "logged_out"] = "ready"
+    """State at start-up."""
+
+    @model_validator(mode="after")
+    def _uri(self):
+        if self.kind == "sip" and not (self.uri and re.match(r"^sips?:[^@\s]+@[^@\s]+$", self.uri)):
+            raise ValueError("a sip operator needs uri = \"sip:user@host[:port]\"")
+        return self
+
+
+class Recording(Model):
+    disclosure_prompt: Name | None = None
+    """Played to every caller before the first menu (recording disclosure)."""
+
+
+class Callers(Model):
+    priority: list[str] = []
+    """Caller numbers that go ahead of other callers in every queue."""
+
+
+class Sip(Model):
+    port: int = Field(default=5060, ge=1, le=65535)
+    address: str = "0.0.0.0"
+    """Address the SIP transport binds to."""
+    public_address: str | None = None
+    """Address put in Contact/SDP if it differs from the bound one."""
+
+
+# --- The whole configuration ----------------------------------------------------------------------
+
+
+class Settings(Model):
+    """The whole configuration of a box."""
+
+    sip: Sip = Sip()
+    prompts: dict[Name, Prompt] = {}
+    recording: Recording = Recording()
+    hours: Hours = Hours()
+    lines: list[Line] = []
+    menus: list[Menu] = []
+    queues: list[Queue] = []
+    operators: list[Operator] = []
+    callers: Callers = Callers()
+
+    def reference_problems(self):
+        """Names that refer to nothing, or are used twice: (key, value, reason) for each."""
+        for kind, items in (("line", self.lines), ("menu", self.menus), ("queue", self.queues),
+                            ("operator", self.operators)):
+            names = [i.name for i in items]
+            for dup in {n for n in names if names.count(n) > 1}:
+                yield f"{kind}s", dup, "name is used twice"
+        menus, queues = {m.name for m in self.menus}, {q.name for q in self.queues}
+        operators, prompts = {o.name for o in self.operators}, set(self.prompts)
+        known = {"menu": menus, "queue": queues, "operator": operators, "message": prompts, "voicemail": set()}
+
+        def check(where: str, dest: str):
+            kind, target = parse_destination(dest)
+            if kind in known and target not in known[kind]:
+                yield where, dest, f"there is no {kind} {target!r}"
+
+        def prompt(where: str, name: str | None):
+            if name is not None and name not in prompts:
+                yield where, name, "there is no prompt of that name"
+
+        for line in self.lines:
+            for route in line.routes:
+                for m in (route.day_menu, route.night_menu):
+                    if m is not None and m not in menus:
+                        yield f"lines.{line.name}.routes", m, "there is no menu of that name"
+        for menu in self.menus:
+            for digit, dest in menu.options.items():
+                yield from check(f"menus.{menu.name}.options.{digit}", dest)
+            yield from check(f"menus.{menu.name}.on_invalid", menu.on_invalid)
+            yield from check(f"menus.{menu.name}.on_noinput", menu.on_noinput)
+            for field in ("prompt", "invalid_prompt", "noinput_prompt"):
+                yield from prompt(f"menus.{menu.name}.{field}", getattr(menu, field))
+        for queue in self.queues:
+            yield from check(f"queues.{queue.name}.fallback", queue.fallback)
+            yield from prompt(f"queues.{queue.name}.music", queue.music)
+            for op in queue.operators:
+                if op not in operators:
+                    yield f"queues.{queue.name}.operators", op, "there is no operator of that name"
+        for op in self.operators:
+            yield from prompt(f"operators.{op.name}.voice", op.voice)
+        yield from prompt("recording.disclosure_prompt", self.recording.disclosure_prompt)
+
+    # Lookups used by the engine.
+    def menu(self, name: str) -> Menu:
+        return next(m for m in self.menus if m.name == name)
+
+    def queue(self, name: str) -> Queue:
+        return next(q for q in self.queues if q.name == name)
+
+    def operator(self, name: str) -> Operator:
+        return next(o for o in self.operators if o.name == name)
+
+
+# --- Loading and saving ---------------------------------------------------------------------------
+
+
+def _key(loc: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+
+
+def _value_at(data, loc):
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def from_dict(data: dict) -> Settings:
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            reason = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                reason = "unknown key"
+            problems.append((_key(loc) or "(top level)", _value_at(data, loc) if loc else None, reason))
+        raise SettingsError(problems) from None
+    problems = list(settings.reference_problems())
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def from_toml(text: str) -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError([("(file)", None, f"not valid TOML: {exc}")]) from None
+    return from_dict(data)
+
+
+def to_toml(settings: Settings) -> str:
+    data = settings.model_dump(mode="json", exclude_none=True)
+    return tomli_w.dumps(data)
+
+
+def demo() -> Settings:
+    """The configuration an empty data directory starts from in simulation."""
+    return from_toml((Path(__file__).parent / "demo.toml").read_text())
+
+
+def field_docs(model: type[BaseModel] = Settings, prefix: str = "") -> dict[str, str]:
+    """Every settings key with its description (for the docs test and `switchboard config keys`)."""
+    docs = {}
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        docs[key] = field.description or ""
+        inner = _inner_model(field.annotation)
+        if inner is not None:
+            docs.update(field_docs(inner, key + "."))
+    return docs
+
+
+def _inner_model(annotation):
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

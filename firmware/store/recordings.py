@@ -1,0 +1,58 @@
+"""The recordings folder: where each call's WAV goes, and mending the ones a crash left open."""
+
+from __future__ import annotations
+
+import logging
+import struct
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def folder(data_dir: Path) -> Path:
+    path = Path(data_dir) / "recordings"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def path_for(data_dir: Path, call_id: str) -> Path:
+    return folder(data_dir) / f"{call_id}.wav"
+
+
+def repair(path: Path) -> bool:
+    """Fix the RIFF and data sizes of a WAV whose writer was killed (they are left at 0).
+
+    Returns True when the header was rewritten. Only the two size fields are touched.
+    """
+    with open(path, "r+b") as f:
+        header = f.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return False
+        size = path.stat().st_size
+        offset = 12
+        while offset + 8 <= size:
+            f.seek(offset)
+            chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
+            if chunk_id == b"data":
+                data_size = size - offset - 8
+                if chunk_size == data_size and struct.unpack("<I", header[4:8])[0] == size - 8:
+                    return False
+                f.seek(4)
+                f.write(struct.pack("<I", size - 8))
+                f.seek(offset + 4)
+                f.write(struct.pack("<I", data_size))
+                return True
+            offset += 8 + chunk_size + (chunk_size & 1)
+    return False
+
+
+def repair_all(data_dir: Path) -> list[Path]:
+    repaired = [p for p in sorted(folder(data_dir).glob("*.wav")) if repair(p)]
+    for p in repaired:
+        log.warning("recording %s was left open by an interrupted engine; header repaired", p.name)
+    return repaired
+
+
+def duration_s(path: Path, bytes_per_second: int = 16000) -> float:
+    """Length of an 8 kHz 16-bit mono recording, from its size (works on unrepaired files too)."""
+    return max(0, Path(path).stat().st_size - 44) / bytes_per_second

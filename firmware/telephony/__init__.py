@@ -1,0 +1,1 @@
+"""The pjsua2 adapter: the engine loop, SIP calls, players, recorders and stations."""

@@ -1,0 +1,106 @@
+"""The engine loop: the one thread that owns pjsua2.
+
+Each turn: let pjsua2 handle network events, run due timers, then handle what the callbacks and
+other threads handed in. Other threads never call pjsua2 (that aborts the process); they `post`.
+"""
+
+from __future__ import annotations
+
+import collections
+import heapq
+import itertools
+import logging
+import queue
+import time
+from concurrent.futures import Future
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+
+class TimerHandle:
+    __slots__ = ("fn", "args", "cancelled")
+
+    def __init__(self, fn, args):
+        self.fn, self.args, self.cancelled = fn, args, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.fn = self.args = None  # drop references early (pjsua2 objects must not outlive the loop)
+
+
+class Loop:
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()  # (item, future) from any thread
+        self._events: collections.deque = collections.deque()  # from pjsua2 callbacks
+        self._timers: list = []
+        self._seq = itertools.count()
+        self.stopping = False
+
+    # -- from any thread --------------------------------------------------------------------------
+    def post(self, item) -> Future:
+        """Hand a command to the loop; the future gets the handler's result or exception."""
+        future: Future = Future()
+        self._inbox.put((item, future))
+        return future
+
+    def emit(self, event) -> None:
+        """Hand an event from a callback to the loop (callbacks decide nothing themselves)."""
+        self._events.append(event)
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    # -- on the loop thread -----------------------------------------------------------------------
+    def call_later(self, delay: float, fn: Callable, *args) -> TimerHandle:
+        handle = TimerHandle(fn, args)
+        heapq.heappush(self._timers, (self.clock() + delay, next(self._seq), handle))
+        return handle
+
+    def run(self, poll: Callable[[int], None], handle: Callable, tick: Callable[[], None] | None = None,
+            poll_ms: int = 10) -> None:
+        while not self.stopping:
+            self.turn(poll, handle, poll_ms)
+            if tick:
+                tick()
+
+    def turn(self, poll: Callable[[int], None], handle: Callable, poll_ms: int = 10) -> None:
+        poll(poll_ms)
+        self._drain_events(handle)
+        now = self.clock()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, timer = heapq.heappop(self._timers)
+            if not timer.cancelled:
+                fn, args = timer.fn, timer.args
+                timer.cancel()
+                self._guard(fn, *args)
+            self._drain_events(handle)
+        while True:
+            try:
+                item, future = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                future.set_result(handle(item))
+            except Exception as exc:
+                future.set_exception(exc)
+            self._drain_events(handle)
+
+    def _drain_events(self, handle) -> None:
+        while self._events:
+            self._guard(handle, self._events.popleft())
+
+    def clear(self) -> None:
+        """Forget every timer and event (shutdown: nothing may keep pjsua2 objects alive)."""
+        for _, _, timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        self._events.clear()
+
+    @staticmethod
+    def _guard(fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("engine error while handling %s", args[0] if args else fn)

@@ -1,0 +1,406 @@
+"""pjsua2 behind the engine's `Telephony` port: SIP legs, prompts, music, bridges and recorders.
+
+Everything here runs on the loop thread. Callbacks only turn what happened into an event for the
+loop (`emit`); each leg keeps a declared media state (what it hears, who it is bridged with, which
+recorders tap it) that is applied again whenever pjsua2 recreates its stream (hold, re-INVITE).
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import logging
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+
+import pjsua2 as pj
+
+from firmware import events as ev
+from firmware.engine.ports import CapacityReached, DialFailed
+from firmware.settings import Settings
+from firmware.telephony import capacity
+from firmware.telephony.stations import StationAudio
+
+log = logging.getLogger(__name__)
+
+REQUEST_LINE = re.compile(r"^INVITE\s+(?:sips?|tel):(?:([^@;>\s]*)@)?[^\s]*\s+SIP/2\.0", re.I)
+FROM_HEADER = re.compile(r"^(?:From|f)\s*:\s*(.*)$", re.I | re.M)
+NAME_URI = re.compile(r'^\s*(?:"([^"]*)"|([^<]*?))\s*<?(?:sips?|tel):([^@;>]*)')
+
+
+def parse_invite(message: str) -> tuple[str, str, str]:
+    """(dialled number, caller number, caller name) from an INVITE's text."""
+    first = message.split("\r\n", 1)[0].split("\n", 1)[0]
+    match = REQUEST_LINE.match(first)
+    dialled = (match.group(1) or "") if match else ""
+    caller, name = "", ""
+    header = FROM_HEADER.search(message)
+    if header:
+        found = NAME_URI.match(header.group(1))
+        if found:
+            name = (found.group(1) or found.group(2) or "").strip()
+            caller = found.group(3)
+    return dialled, caller, name
+
+
+class SipCall(pj.Call):
+    def __init__(self, tel: "PjsuaTelephony", account, leg: str, call_id=pj.PJSUA_INVALID_ID, outbound=False):
+        super().__init__(account, call_id)
+        self.tel, self.leg, self.outbound = tel, leg, outbound
+
+    def onCallState(self, prm):
+        try:
+            info = self.getInfo()
+            if info.state == pj.PJSIP_INV_STATE_CONFIRMED and self.outbound:
+                self.tel.emit(ev.LegAnswered(self.leg))
+            elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+                self.tel.emit(ev.LegEnded(self.leg, info.lastStatusCode, info.lastReason))
+                self.tel.forget(self.leg)
+        except Exception:
+            log.exception("onCallState")
+
+    def onCallMediaState(self, prm):
+        try:
+            self.tel.media_changed(self.leg)
+        except Exception:
+            log.exception("onCallMediaState")
+
+    def onDtmfDigit(self, prm):
+        try:
+            self.tel.emit(ev.DtmfDigit(self.leg, str(prm.digit)))
+        except Exception:
+            log.exception("onDtmfDigit")
+
+
+class Account(pj.Account):
+    def __init__(self, tel: "PjsuaTelephony"):
+        super().__init__()
+        self.tel = tel
+
+    def onIncomingCall(self, prm):
+        try:
+            self.tel.incoming(self, prm.callId, prm.rdata.srcAddress, prm.rdata.wholeMsg)
+        except Exception:
+            log.exception("onIncomingCall")
+
+
+class Player(pj.AudioMediaPlayer):
+    """A prompt sequence played once to one leg; tells the loop when it reaches its end."""
+
+    def __init__(self, tel: "PjsuaTelephony", leg: str, token: int):
+        super().__init__()
+        self.tel, self.leg, self.token = tel, leg, token
+
+    def onEof2(self):
+        try:
+            self.tel.emit(ev.PlaybackDone(self.leg, self.token))
+        except Exception:
+            log.exception("onEof2")
+
+
+@dataclass
+class Leg:
+    name: str
+    call: SipCall | None = None
+    station: StationAudio | None = None
+    media_ready: bool = False
+    source: object = None          # what the leg hears: a Player, a music player, or None
+    peer: str | None = None        # bridged with this leg
+    recorders: set[str] = field(default_factory=set)
+
+    def tx(self):
+        """The audio this leg sends into the bridge."""
+        if self.station:
+            return self.station.tx
+        return self.call.getAudioMedia(-1) if self.media_ready else None
+
+    def rx(self):
+        """Where the audio this leg hears goes."""
+        if self.station:
+            return self.station.rx
+        return self.call.getAudioMedia(-1) if self.media_ready else None
+
+
+def _try(fn, *args) -> None:
+    """pjsua2 transmit changes that fail only when a port is already gone."""
+    try:
+        fn(*args)
+    except pj.Error:
+        pass
+
+
+class PjsuaTelephony:
+    def __init__(self, emit, station_factory, prompt_files):
+        self.emit = emit
+        self.station_factory = station_factory  # (station name, leg, voice file or None) -> StationAudio
+        self.prompt_files = prompt_files  # callable: Settings -> {prompt name: wav path}
+        self.files: dict[str, str] = {}
+        self.voices: dict[str, str | None] = {}
+        self.legs: dict[str, Leg] = {}
+        self.music_players: dict[str, pj.AudioMediaPlayer] = {}
+        self.recorders: dict[str, pj.AudioMediaRecorder] = {}
+        self._ids = itertools.count(1)
+        self.ep = None
+        self.account = None
+        self.build: capacity.Build | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    def start(self, settings: Settings, port: int) -> None:
+        self.ep = pj.Endpoint()
+        self.ep.libCreate()
+        cfg = pj.EpConfig()
+        cfg.uaConfig.threadCnt = 0
+        cfg.uaConfig.mainThreadOnly = True
+        cfg.uaConfig.maxCalls = 128
+        cfg.uaConfig.userAgent = "Switchboard"
+        cfg.logConfig.level = 2
+        cfg.logConfig.consoleLevel = 1
+        cfg.medConfig.clockRate = 8000
+        cfg.medConfig.sndClockRate = 8000
+        cfg.medConfig.ecTailLen = 0
+        cfg.medConfig.noVad = True
+        self.ep.libInit(cfg)
+        tcfg = pj.TransportConfig()
+        tcfg.port = port
+        tcfg.boundAddress = settings.sip.address
+        if settings.sip.public_address:
+            tcfg.publicAddress = settings.sip.public_address
+        self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+        self.ep.libStart()
+        self.ep.audDevManager().setNullDev()
+        for codec in self.ep.codecEnum2():
+            priority = {"PCMU/8000/1": 255, "PCMA/8000/1": 254}.get(codec.codecId, 0)
+            self.ep.codecSetPriority(codec.codecId, priority)
+        acfg = pj.AccountConfig()
+        host = settings.sip.public_address or settings.sip.address
+        acfg.idUri = f"sip:switchboard@{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+        self.account = Account(self)
+        self.account.create(acfg, True)
+        self.build = capacity.detect(pj, self.ep.libVersion().full)
+        self.configure(settings)
+        log.info("SIP on %s:%d, pjsua2 %s, %s, up to %d calls", settings.sip.address, port,
+                 self.build.version, self.build.name, self.build.max_calls)
+
+    def poll(self, ms: int) -> None:
+        self.ep.libHandleEvents(ms)
+
+    def shutdown(self) -> None:
+        """The order that lets libDestroy() run with no pjsua2 object alive (see pjsua2.md)."""
+        if self.ep is None:
+            return
+        self.ep.hangupAllCalls()
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            self.ep.libHandleEvents(20)
+        for leg in list(self.legs.values()):
+            if leg.station:
+                leg.station.close()
+        self.legs.clear()
+        self.music_players.clear()
+        self.recorders.clear()
+        sys.last_type = sys.last_value = sys.last_traceback = None
+        gc.collect()
+        if self.account:
+            self.account.shutdown()
+            self.account = None
+        gc.collect()
+        self.ep.libDestroy()
+        self.ep = None
+
+    def configure(self, settings: Settings) -> None:
+        self.files = self.prompt_files(settings)
+        self.voices = {op.name: op.voice for op in settings.operators}
+
+    def capacity(self) -> dict:
+        return capacity.as_dict(self.build, self.sip_calls())
+
+    @property
+    def max_calls(self) -> int:
+        return self.build.max_calls
+
+    def sip_calls(self) -> int:
+        return sum(1 for leg in self.legs.values() if leg.call is not None)
+
+    # --- legs -------------------------------------------------------------------------------------
+    def incoming(self, account, call_id: int, source: str, message: str) -> None:
+        leg = f"in{next(self._ids)}"
+        call = SipCall(self, account, leg, call_id)  # kept at once: an unreferenced Call gets 603
+        self.legs[leg] = Leg(leg, call=call)
+        host = source.rsplit(":", 1)[0].strip("[]")
+        dialled, caller, name = parse_invite(message)
+        self.emit(ev.IncomingCall(leg, host, dialled, caller, name))
+
+    def answer(self, leg: str) -> None:
+        self._respond(leg, 200)
+
+    def reject(self, leg: str, code: int) -> None:
+        entry = self.legs.get(leg)
+        if entry and entry.call:
+            prm = pj.CallOpParam()
+            prm.statusCode = code
+            _try(entry.call.hangup, prm)
+
+    def _respond(self, leg: str, code: int) -> None:
+        entry = self.legs.get(leg)
+        if entry and entry.call:
+            prm = pj.CallOpParam()
+            prm.statusCode = code
+            _try(entry.call.answer, prm)
+
+    def dial(self, uri: str) -> str:
+        if self.sip_calls() >= self.max_calls:
+            raise CapacityReached(f"all {self.max_calls} SIP calls of this pjsua2 build are in use")
+        leg = f"out{next(self._ids)}"
+        call = SipCall(self, self.account, leg, outbound=True)
+        self.legs[leg] = Leg(leg, call=call)
+        try:
+            call.makeCall(uri, pj.CallOpParam(True))
+        except pj.Error as exc:
+            self.legs.pop(leg, None)
+            raise DialFailed(f"{uri}: {exc.reason}") from None
+        return leg
+
+    def ring_station(self, station: str) -> str:
+        leg = f"{station}#{next(self._ids)}"
+        voice = self.voices.get(station)
+        self.legs[leg] = Leg(leg, station=self.station_factory(station, leg, self.files.get(voice)))
+        self.legs[leg].station.ring()
+        return leg
+
+    def hangup(self, leg: str) -> None:
+        entry = self.legs.get(leg)
+        if entry is None:
+            return
+        self._unbridge(entry)
+        if entry.call is not None:
+            _try(entry.call.hangup, pj.CallOpParam())
+        else:
+            self.forget(leg)
+
+    def forget(self, leg: str) -> None:
+        entry = self.legs.pop(leg, None)
+        if entry is None:
+            return
+        self._unbridge(entry)
+        entry.source = None
+        if entry.station:
+            entry.station.close()
+
+    def _unbridge(self, entry: Leg) -> None:
+        peer = self.legs.get(entry.peer) if entry.peer else None
+        if peer is not None:
+            _try(self._stop, entry.tx(), peer.rx())
+            _try(self._stop, peer.tx(), entry.rx())
+            peer.peer = None
+        entry.peer = None
+
+    # --- media ------------------------------------------------------------------------------------
+    def media_changed(self, leg: str) -> None:
+        entry = self.legs.get(leg)
+        if entry is None or entry.call is None:
+            return
+        info = entry.call.getInfo()
+        entry.media_ready = any(m.type == pj.PJMEDIA_TYPE_AUDIO and m.status == pj.PJSUA_CALL_MEDIA_ACTIVE
+                                for m in info.media)
+        if entry.media_ready:
+            self._apply(entry)
+
+    def play(self, leg: str, prompts: list[str], token: int) -> None:
+        entry = self.legs.get(leg)
+        if entry is None:
+            return
+        files = [self.files[p] for p in prompts if p in self.files]
+        missing = [p for p in prompts if p not in self.files]
+        if missing:
+            log.error("prompts %s have no audio file; skipped", missing)
+        if not files:
+            self.emit(ev.PlaybackDone(leg, token))
+            return
+        player = Player(self, leg, token)
+        if len(files) == 1:
+            player.createPlayer(files[0], pj.PJMEDIA_FILE_NO_LOOP)
+        else:
+            player.createPlaylist(files, f"p{token}", pj.PJMEDIA_FILE_NO_LOOP)
+        self._hear(entry, player)
+
+    def music(self, leg: str, prompt: str | None) -> None:
+        entry = self.legs.get(leg)
+        if entry is None:
+            return
+        path = self.files.get(prompt) if prompt else None
+        player = None
+        if path:
+            player = self.music_players.get(path)
+            if player is None:  # one shared looping player per music file, for every caller
+                player = pj.AudioMediaPlayer()
+                player.createPlayer(path, 0)
+                self.music_players[path] = player
+        self._hear(entry, player)
+
+    def _hear(self, entry: Leg, source) -> None:
+        rx = entry.rx()
+        if entry.source is not None and rx is not None:
+            _try(entry.source.stopTransmit, rx)
+        entry.source = source
+        self._apply(entry)
+
+    def bridge(self, a: str, b: str) -> None:
+        la, lb = self.legs.get(a), self.legs.get(b)
+        if la is None or lb is None:
+            return
+        for entry in (la, lb):
+            self._hear(entry, None)
+        la.peer, lb.peer = b, a
+        if lb.station:
+            lb.station.connect()
+        self._apply(la)
+        self._apply(lb)
+
+    def start_recording(self, key: str, legs: list[str], path: str) -> None:
+        recorder = pj.AudioMediaRecorder()
+        try:
+            recorder.createRecorder(path)
+        except pj.Error as exc:
+            log.error("cannot record to %s: %s", path, exc.reason)
+            return
+        self.recorders[key] = recorder
+        for name in legs:
+            if name in self.legs:
+                self.legs[name].recorders.add(key)
+                self._apply(self.legs[name])
+
+    def stop_recording(self, key: str) -> None:
+        recorder = self.recorders.pop(key, None)
+        if recorder is None:
+            return
+        for entry in self.legs.values():
+            if key in entry.recorders:
+                entry.recorders.discard(key)
+                tx = entry.tx()
+                if tx is not None:
+                    _try(tx.stopTransmit, recorder)
+        del recorder  # closes the file and writes the WAV header
+
+    def _apply(self, entry: Leg) -> None:
+        """(Re)make every transmission this leg takes part in, from its declared state."""
+        tx, rx = entry.tx(), entry.rx()
+        if rx is not None and entry.source is not None:
+            _try(entry.source.startTransmit, rx)
+        peer = self.legs.get(entry.peer) if entry.peer else None
+        if peer is not None:
+            ptx, prx = peer.tx(), peer.rx()
+            if tx is not None and prx is not None:
+                _try(tx.startTransmit, prx)
+            if ptx is not None and rx is not None:
+                _try(ptx.startTransmit, rx)
+        if tx is not None:
+            for key in entry.recorders:
+                if key in self.recorders:
+                    _try(tx.startTransmit, self.recorders[key])
+
+    @staticmethod
+    def _stop(tx, rx) -> None:
+        if tx is not None and rx is not None:
+            tx.stopTransmit(rx)
