@@ -64,7 +64,7 @@ class NoHeadsetDriver:
 
 
 def run(options: Options) -> int:
-    from firmware.telephony.sip import PjsuaTelephony
+    from firmware.telephony.sip import PjsuaTelephony, StartError
     from firmware.telephony.stations import SimulatedStation
 
     data_dir = options.data_dir
@@ -94,7 +94,13 @@ def run(options: Options) -> int:
         stations = NoHeadsetDriver()
     tel = PjsuaTelephony(loop.emit, stations, lambda s: prompts.cached(s, data_dir))
     port = options.sip_port or settings.sip.port
-    tel.start(settings, port)
+    try:
+        tel.start(settings, port)
+    except StartError as exc:
+        log.error("%s", exc)
+        tel.shutdown()
+        writer.close()
+        return 1
     override = queries.state(dbmod.open_read(data_dir), "hours_override", "auto")
     engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
                     wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override)

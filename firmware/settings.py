@@ -88,6 +88,8 @@ class Route(Model):
 
     number: str = "*"
     """The dialled number (the request URI's user part); "*" matches any number."""
+    greeting: Name | None = None
+    """Prompt played first, before the recording disclosure and the menu."""
     day_menu: Name
     """Menu used within business hours."""
     night_menu: Name | None = None
@@ -306,6 +308,7 @@ class Settings(Model):
 
         for line in self.lines:
             for route in line.routes:
+                yield from prompt(f"lines.{line.name}.routes.greeting", route.greeting)
                 for m in (route.day_menu, route.night_menu):
                     if m is not None and m not in menus:
                         yield f"lines.{line.name}.routes", m, "there is no menu of that name"

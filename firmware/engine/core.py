@@ -114,8 +114,8 @@ class Engine:
         self.legs[e.leg] = (call_id, None)
         self.store.call_started(row)
         self.tel.answer(e.leg)
-        intro = self.settings.recording.disclosure_prompt
-        self._enter_menu(s, menu, intro=(intro,) if intro else ())
+        intro = (route.greeting, self.settings.recording.disclosure_prompt)
+        self._enter_menu(s, menu, intro=tuple(p for p in intro if p))
 
     def _enter_menu(self, s: Session, name: str, intro: tuple[str, ...] = ()) -> None:
         self._set_state(s, CallState.ivr)
@@ -326,13 +326,13 @@ class Engine:
         if s is None or owner[1] is None or s.attempt is None or e.leg not in s.attempt.legs:
             self.tel.hangup(e.leg)  # answered too late: the caller is gone or taken
             return
-        name = owner[1]
-        others = {leg: n for leg, n in s.attempt.legs.items() if leg != e.leg}
-        s.attempt.legs = {e.leg: name}
-        for leg, other in others.items():
-            self._drop_ringing(s, leg, other, missed=False)
+        attempt, s.attempt = s.attempt, None
+        self._cancel(attempt.timer)
+        for leg, other in attempt.legs.items():
+            if leg != e.leg:
+                self._drop_ringing(s, leg, other, missed=False)
         self._leave_queue(s)
-        self._connect(s, name, e.leg)
+        self._connect(s, owner[1], e.leg)
 
     def _connect(self, s: Session, name: str, leg: str) -> None:
         op = self.operators[name]

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import wave
 from dataclasses import dataclass, field
 
@@ -31,6 +32,9 @@ import pjsua2 as pj
 from firmware.sim import analysis
 
 DTMF_CHARS = set("0123456789*#ABCDabcd")
+MEDIA_STATUS = {pj.PJSUA_CALL_MEDIA_NONE: "none", pj.PJSUA_CALL_MEDIA_ACTIVE: "active",
+                pj.PJSUA_CALL_MEDIA_LOCAL_HOLD: "local hold",
+                pj.PJSUA_CALL_MEDIA_REMOTE_HOLD: "remote hold", pj.PJSUA_CALL_MEDIA_ERROR: "error"}
 
 
 class UsageError(Exception):
@@ -65,6 +69,7 @@ def _guarded(method):
         try:
             method(self, prm)
         except Exception as exc:  # noqa: BLE001 - any bug must reach the report
+            traceback.print_exc()
             self.phone.event("error", f"{method.__name__}: {exc!r}")
     wrapper.__name__ = method.__name__
     return wrapper
@@ -105,9 +110,8 @@ class _Call(pj.Call):
         for media in info.media:
             if media.type != pj.PJMEDIA_TYPE_AUDIO:
                 continue
-            active = media.status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD)
-            self.phone.event("media", "active" if active else f"status {media.status}", call=self)
-            if active:
+            self.phone.event("media", MEDIA_STATUS.get(media.status, str(media.status)), call=self)
+            if media.status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD):
                 self.phone.connect_audio(self, self.getAudioMedia(media.index))
 
     @_guarded
@@ -141,7 +145,7 @@ class Phone:
         self.logs: list[CallLog] = []
         self.calls: dict[int, _Call] = {}
         self.ended: list[_Call] = []
-        self.timers: list[tuple[float, int, str, _Call]] = []
+        self.timers: list[tuple[float, int, str, int]] = []  # (due, seq, action, call index)
         self._seq = itertools.count()
         self.stop_reason: str | None = None
         self.port = 0
@@ -160,17 +164,21 @@ class Phone:
         self.events.append(entry)
 
     def after(self, seconds: float, action: str, call: _Call) -> None:
-        heapq.heappush(self.timers, (time.monotonic() + seconds, next(self._seq), action, call))
+        # Timers name the call by index: holding the Call would keep it alive after it ended.
+        heapq.heappush(self.timers, (time.monotonic() + seconds, next(self._seq), action,
+                                     call.index))
 
     def _fire_timers(self) -> None:
         now = time.monotonic()
         while self.timers and self.timers[0][0] <= now:
-            _, _, action, call = heapq.heappop(self.timers)
-            if not call.log.ended:
-                try:
-                    getattr(self, "do_" + action)(call)
-                except pj.Error as exc:
-                    self.event("error", f"{action}: {exc.info()}", call=call)
+            _, _, action, index = heapq.heappop(self.timers)
+            call = next((c for c in self.calls.values() if c.index == index), None)
+            if call is None or call.log.ended:
+                continue
+            try:
+                getattr(self, "do_" + action)(call)
+            except pj.Error as exc:
+                self.event("error", f"{action}: {exc.info()}", call=call)
 
     def do_hangup(self, call: _Call, code: int = 0) -> None:
         call.log.hangup_requested = True
@@ -244,34 +252,17 @@ class Phone:
         while self.ended:
             call = self.ended.pop()
             call.recorder = None  # closing the recorder writes the WAV sizes
-            if self.calls.get(call.getId()) is call:
-                del self.calls[call.getId()]
-            else:
-                self.calls = {k: v for k, v in self.calls.items() if v is not call}
+            self.calls = {k: v for k, v in self.calls.items() if v is not call}
 
     def close(self) -> None:
         """Shut down in the order that never aborts at libDestroy (see reference/pjsua2.md)."""
-        ep = self.ep
-        if ep is None:
+        if self.ep is None:
             return
-        for call in list(self.calls.values()):
-            call.log.hangup_requested = True
         try:
-            ep.hangupAllCalls()
-            until = time.monotonic() + 1.0
-            while time.monotonic() < until and (self.calls or self.ended):
-                ep.libHandleEvents(10)
-                self._reap()
-            for _ in range(20):
-                ep.libHandleEvents(10)
+            self._hang_up_all()
         except pj.Error as exc:
             self.event("error", f"shutdown: {exc.info()}")
-        self.timers.clear()
-        self.ended.clear()
-        for call in self.calls.values():
-            call.recorder = None
-        self.calls.clear()
-        self.player = None
+        self._drop_media_and_calls()
         for name in ("last_type", "last_value", "last_traceback"):
             if hasattr(sys, name):
                 delattr(sys, name)
@@ -280,8 +271,30 @@ class Phone:
             self.account.shutdown()
             self.account = None
         gc.collect()
-        ep.libDestroy()
+        self.ep.libDestroy()
         self.ep = None
+
+    # Loops over calls live in their own methods: a loop variable left in close() would keep a
+    # Call alive past libDestroy, which aborts the process.
+
+    def _hang_up_all(self) -> None:
+        for call in self.calls.values():
+            call.log.hangup_requested = True
+        self.ep.hangupAllCalls()
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until and (self.calls or self.ended):
+            self.ep.libHandleEvents(10)
+            self._reap()
+        for _ in range(20):  # let the last BYE/CANCEL transactions finish
+            self.ep.libHandleEvents(10)
+
+    def _drop_media_and_calls(self) -> None:
+        self.timers.clear()
+        self.ended.clear()
+        for call in self.calls.values():
+            call.recorder = None
+        self.calls.clear()
+        self.player = None
 
     # -- media
 
@@ -319,10 +332,14 @@ class Phone:
             self.after(self.opts.hangup_after, "hangup", call)
 
     def on_incoming(self, call_id, request_line, from_header, source) -> None:
-        call = self.new_call("in", call_id)
-        self.calls[call_id] = call
+        """A phone that is not waiting for calls is busy."""
+        self.do_hangup(self.take_incoming(call_id, "busy", request_line, from_header, source), 486)
+
+    def take_incoming(self, call_id, direction, request_line, from_header, source) -> _Call:
+        call = self.new_call(direction, call_id)
+        self.calls[call_id] = call  # without this reference the caller gets 603 at once
         self.event("incoming", request_line, call=call, **{"from": from_header, "source": source})
-        self.do_hangup(call, 486)
+        return call
 
     # -- report
 
@@ -344,10 +361,9 @@ class Caller(Phone):
         if self.ep.utilVerifySipUri(self.opts.uri) != 0:
             raise UsageError(f"not a valid SIP URI: {self.opts.uri}")
         call = self.new_call("out")
-        prm = pj.CallOpParam(True)
-        call.makeCall(self.opts.uri, prm)
-        self.calls[call.getId()] = call
         self.event("dial", self.opts.uri, call=call)
+        call.makeCall(self.opts.uri, pj.CallOpParam(True))
+        self.calls[call.getId()] = call
 
     def finished(self) -> bool:
         return bool(self.logs) and all(log.ended for log in self.logs)
@@ -375,12 +391,9 @@ class Answerer(Phone):
 
     def on_incoming(self, call_id, request_line, from_header, source) -> None:
         if len(self.logs) >= self.opts.calls:
-            super().on_incoming(call_id, request_line, from_header, source)  # busy: 486
-            self.logs[-1].direction = "extra"
+            super().on_incoming(call_id, request_line, from_header, source)
             return
-        call = self.new_call("in", call_id)
-        self.calls[call_id] = call
-        self.event("incoming", request_line, call=call, **{"from": from_header, "source": source})
+        call = self.take_incoming(call_id, "in", request_line, from_header, source)
         prm = pj.CallOpParam()
         prm.statusCode = 180
         call.answer(prm)
@@ -471,6 +484,20 @@ def _digits(text: str) -> str:
     return text
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _tone_hz(text: str) -> float:
+    hz = float(text)
+    if not 0 <= hz < 4000:
+        raise argparse.ArgumentTypeError("tone must be 0 (silence) or below 4000 Hz")
+    return hz
+
+
 def _reject_code(text: str) -> int:
     code = int(text)
     if not 300 <= code <= 699:
@@ -484,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--port", type=_port, default=0, help="SIP UDP port (0 = any free port)")
     common.add_argument("--bind", default="127.0.0.1", help="local IP address to use")
-    common.add_argument("--tone", type=float, default=0.0,
+    common.add_argument("--tone", type=_tone_hz, default=0.0,
                         help="sine tone sent while in a call, Hz (0 = silence)")
     common.add_argument("--record", help="WAV file of what is heard (default: a temp file)")
     common.add_argument("--hangup-after", type=float, help="hang up S seconds after answered")
@@ -508,7 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "becomes the display name)")
 
     answer = modes.add_parser("answer", parents=[common], help="wait for incoming calls")
-    answer.add_argument("--calls", type=int, default=1, help="calls to take (default 1)")
+    answer.add_argument("--calls", type=_positive_int, default=1,
+                        help="calls to take (default 1); later ones get 486")
     answer.add_argument("--answer-after", type=float, default=0.5,
                         help="ring S seconds before answering (negative = never answer)")
     answer.add_argument("--reject", type=_reject_code,

@@ -45,6 +45,10 @@ def parse_invite(message: str) -> tuple[str, str, str]:
     return dialled, caller, name
 
 
+class StartError(RuntimeError):
+    pass
+
+
 class SipCall(pj.Call):
     def __init__(self, tel: "PjsuaTelephony", account, leg: str, call_id=pj.PJSUA_INVALID_ID, outbound=False):
         super().__init__(account, call_id)
@@ -167,7 +171,11 @@ class PjsuaTelephony:
         tcfg.boundAddress = settings.sip.address
         if settings.sip.public_address:
             tcfg.publicAddress = settings.sip.public_address
-        self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+        try:
+            self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+        except pj.Error as exc:
+            raise StartError(f"cannot open SIP port {settings.sip.address}:{port}: {exc.reason.strip()}"
+                             " (is another engine or PBX using it?)") from None
         self.ep.libStart()
         self.ep.audDevManager().setNullDev()
         for codec in self.ep.codecEnum2():
@@ -189,6 +197,10 @@ class PjsuaTelephony:
     def shutdown(self) -> None:
         """The order that lets libDestroy() run with no pjsua2 object alive (see pjsua2.md)."""
         if self.ep is None:
+            return
+        if self.account is None:  # start-up failed before the account existed
+            self.ep.libDestroy()
+            self.ep = None
             return
         self.ep.hangupAllCalls()
         deadline = time.monotonic() + 1.0
