@@ -116,15 +116,20 @@ class Leg:
 
     def tx(self):
         """The audio this leg sends into the bridge."""
-        if self.station:
-            return self.station.tx
-        return self.call.getAudioMedia(-1) if self.media_ready else None
+        return self.station.tx if self.station else self._call_audio()
 
     def rx(self):
         """Where the audio this leg hears goes."""
-        if self.station:
-            return self.station.rx
-        return self.call.getAudioMedia(-1) if self.media_ready else None
+        return self.station.rx if self.station else self._call_audio()
+
+    def _call_audio(self):
+        if not self.media_ready:
+            return None
+        try:
+            return self.call.getAudioMedia(-1)
+        except pj.Error:  # the stream is gone (call ending)
+            self.media_ready = False
+            return None
 
 
 def _try(fn, *args) -> None:
@@ -295,6 +300,7 @@ class PjsuaTelephony:
         entry = self.legs.pop(leg, None)
         if entry is None:
             return
+        entry.media_ready = False  # its ports are gone or going with the call
         self._unbridge(entry)
         entry.source = None
         if entry.station:
