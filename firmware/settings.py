@@ -100,10 +100,13 @@ class Line(Model):
     """A phone line: a SIP trunk or an FXO gateway, reached by SIP."""
 
     name: Name
+    """Unique name of the line (lower case letters, digits, - and _)."""
     kind: Literal["sip_trunk", "fxo_gateway"] = "sip_trunk"
+    """sip_trunk (a SIP provider) or fxo_gateway (an analog line behind a SIP gateway)."""
     allow: list[str] = Field(min_length=1)
     """Addresses (IP or CIDR) whose INVITEs are accepted on this line; all others get 403."""
     routes: list[Route] = Field(min_length=1)
+    """Which menu each dialled number reaches; an exact number wins over "*"."""
 
     @field_validator("allow")
     @classmethod
@@ -128,6 +131,7 @@ class Menu(Model):
     """One IVR menu: a prompt, then a digit chooses a destination."""
 
     name: Name
+    """Unique name of the menu, used in routes and in menu:NAME destinations."""
     prompt: Name
     """Prompt played when the menu starts (and on repeat)."""
     options: dict[str, Destination] = {}
@@ -158,8 +162,11 @@ class Period(Model):
     """Open hours on some days of the week, e.g. days = ["mon", "tue"], open = "09:00", close = "17:00"."""
 
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
+    """Days of the week this period applies to: mon, tue, wed, thu, fri, sat, sun."""
     open: dt.time
+    """Opening time (HH:MM, local time of the hours' time zone)."""
     close: dt.time
+    """Closing time (HH:MM, local time); must be after the opening time."""
 
     @model_validator(mode="after")
     def _order(self):
@@ -205,9 +212,11 @@ class Queue(Model):
     """A hunt group: callers wait here with music until an operator answers."""
 
     name: Name
+    """Unique name of the queue, used in queue:NAME destinations."""
     operators: list[Name] = Field(min_length=1)
     """Members, in order (the order matters for linear and round robin)."""
     strategy: Strategy = Strategy.ring_all
+    """Hunt strategy: ring_all, linear, round_robin, longest_idle or fewest_calls."""
     ring_timeout_s: Seconds = 20.0
     """How long one attempt rings an operator before moving on."""
     retry_delay_s: Seconds = 2.0
@@ -235,7 +244,9 @@ class Operator(Model):
     """An operator: a SIP phone at a static URI, or a headset station on the box."""
 
     name: Name
+    """Unique name of the operator, used in queues and operator:NAME destinations."""
     kind: Literal["sip", "station"]
+    """sip (a SIP phone at a static URI) or station (a headset station on the box)."""
     uri: str | None = None
     """SIP URI for kind = "sip", e.g. sip:alice@192.168.1.20:5060."""
     auto_answer_s: float | None = Field(default=None, ge=0, le=120)
@@ -264,6 +275,7 @@ class Callers(Model):
 
 class Sip(Model):
     port: int = Field(default=5060, ge=1, le=65535)
+    """UDP port the SIP transport listens on."""
     address: str = "0.0.0.0"
     """Address the SIP transport binds to."""
     public_address: str | None = None
@@ -277,14 +289,23 @@ class Settings(Model):
     """The whole configuration of a box."""
 
     sip: Sip = Sip()
+    """The SIP transport: port and addresses."""
     prompts: dict[Name, Prompt] = {}
+    """Prompts by name: what the box can play (menus, greetings, music, messages)."""
     recording: Recording = Recording()
+    """Call recording settings."""
     hours: Hours = Hours()
+    """Business hours, time zone and holidays."""
     lines: list[Line] = []
+    """Phone lines (SIP trunks, FXO gateways) the box accepts calls on."""
     menus: list[Menu] = []
+    """IVR menus."""
     queues: list[Queue] = []
+    """Queues (hunt groups) of operators."""
     operators: list[Operator] = []
+    """Operators: SIP phones and headset stations."""
     callers: Callers = Callers()
+    """Rules for particular callers (priority)."""
 
     def reference_problems(self):
         """Names that refer to nothing, or are used twice: (key, value, reason) for each."""

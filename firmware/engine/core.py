@@ -140,6 +140,7 @@ class Engine:
         elif s.state == CallState.queued and s.announcing:
             s.announcing = False
             self.tel.music(s.leg, s.queue.music)
+            s.announce_timer = self.timers.call_later(s.queue.announce_every_s, self._announce, s.id)
 
     def on_DtmfDigit(self, e: ev.DtmfDigit) -> None:
         s = self._session_of(e.leg)
@@ -304,7 +305,6 @@ class Engine:
         s.announcing = True
         s.token += 1
         self.tel.play(s.leg, announcement(qs, s.id, len(self.operators.logged_in(s.queue.operators))), s.token)
-        s.announce_timer = self.timers.call_later(s.queue.announce_every_s, self._announce, s.id)
 
     def _leave_queue(self, s: Session) -> None:
         qs = self.queues.get(s.queue.name)

@@ -104,10 +104,11 @@ class Engine:
 def make_engine(tmp_path):
     engines: list[Engine] = []
 
-    def make(config_toml: str, port: int | None = None) -> Engine:
+    def make(config_toml: str | None, port: int | None = None) -> Engine:
+        """An engine on `config_toml` (None: an empty data directory, so the demo configuration)."""
         data_dir = tmp_path / "data"
         data_dir.mkdir(exist_ok=True)
-        if not engines:
+        if not engines and config_toml is not None:
             config = tmp_path / "box.toml"
             config.write_text(config_toml)
             switchboard(data_dir, "config", "import", str(config))

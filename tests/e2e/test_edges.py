@@ -86,7 +86,7 @@ def test_engine_killed_mid_call_then_restarted(make_engine, phone):
     riff_size = struct.unpack("<I", recording.read_bytes()[4:8])[0]
     assert riff_size == 0  # what a killed pjsua2 recorder leaves
 
-    restarted = make_engine("", port=engine.port)
+    restarted = make_engine(None, port=engine.port)
     with wave.open(str(recording)) as w:  # repaired at start-up: readable, with its audio
         assert w.getnframes() / w.getframerate() > 2
     assert tone_seconds(recording, CALLER_HZ) > 2
