@@ -36,7 +36,7 @@ class Writer:
                 break
             fn, future = job
             try:
-                with self._db.conn:  # one transaction per job
+                with self._db.atomic():  # one transaction per job
                     result = fn(self._db)
                 if future:
                     future.set_result(result)
