@@ -25,6 +25,15 @@ class IncomingCall:
 
 
 @dataclass(frozen=True)
+class IncomingRefused:
+    """pjsua2 refused an INVITE by itself before the engine saw it (e.g. every call slot in use)."""
+
+    source_ip: str
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class LegAnswered:
     """A leg the box placed (an operator's phone) was answered."""
 
@@ -92,5 +101,5 @@ class GetStatus:
     pass
 
 
-Event = IncomingCall | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
+Event = IncomingCall | IncomingRefused | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
 Command = OperatorAction | PressButton | Reload | SetHoursOverride | GetStatus

@@ -117,6 +117,13 @@ class Engine:
         intro = (route.greeting, self.settings.recording.disclosure_prompt)
         self._enter_menu(s, menu, intro=tuple(p for p in intro if p))
 
+    def on_IncomingRefused(self, e: ev.IncomingRefused) -> None:
+        cap = self.tel.capacity()
+        message = (f"INVITE from {e.source_ip} refused by the SIP stack with {e.status} {e.reason}"
+                   f" ({cap['in_use']} of {cap['max_calls']} SIP calls in use)")
+        log.warning(message)
+        self.store.log("warning", "sip", message)
+
     def _enter_menu(self, s: Session, name: str, intro: tuple[str, ...] = ()) -> None:
         self._set_state(s, CallState.ivr)
         s.path.append(f"menu:{name}")
@@ -499,7 +506,7 @@ class Engine:
         return {
             "capacity": self.tel.capacity(),
             "hours": {"open": self.is_open(), "override": self.hours_override},
-            "lines": [{"name": ln.name, "kind": ln.kind, "allow": ln.allow, "state": "up"}
+            "lines": [{"name": ln.name, "kind": ln.kind, "allow": ln.allow, "state": "listening"}
                       for ln in self.settings.lines],
             "operators": [{"name": op.name, "kind": op.config.kind, "state": op.state.value,
                            "reason": op.reason, "for_s": round(now - op.since, 1), "call": op.call_id,

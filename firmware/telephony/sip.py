@@ -78,6 +78,19 @@ class SipCall(pj.Call):
             log.exception("onDtmfDigit")
 
 
+class Endpoint(pj.Endpoint):
+    def __init__(self, tel: "PjsuaTelephony"):
+        super().__init__()
+        self.tel = tel
+
+    def onRejectedIncomingCall(self, prm):
+        try:
+            host = prm.rdata.srcAddress.rsplit(":", 1)[0].strip("[]")
+            self.tel.emit(ev.IncomingRefused(host, prm.statusCode, prm.reason))
+        except Exception:
+            log.exception("onRejectedIncomingCall")
+
+
 class Account(pj.Account):
     def __init__(self, tel: "PjsuaTelephony"):
         super().__init__()
@@ -157,7 +170,7 @@ class PjsuaTelephony:
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self, settings: Settings, port: int) -> None:
-        self.ep = pj.Endpoint()
+        self.ep = Endpoint(self)
         self.ep.libCreate()
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0

@@ -96,3 +96,15 @@ def test_engine_killed_mid_call_then_restarted(make_engine, phone):
     # And the restarted box takes calls again.
     again = phone("call", f"sip:100@127.0.0.1:{restarted.port}", "--hangup-after", "1")
     assert again.result()["calls"][0]["connected"]
+
+
+def test_a_call_beyond_the_pjsua2_call_limit_is_refused_and_explained(make_engine, phone):
+    engine = make_engine(box())
+    limit = engine.status()["capacity"]["max_calls"]
+    callers = [phone("call", f"sip:100@127.0.0.1:{engine.port}", "--hangup-after", "6") for _ in range(limit)]
+    engine.wait_for(lambda: len(engine.status()["calls"]) == limit, what="calls up to the limit")
+    extra = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--hangup-after", "2")
+    refused = extra.result()["calls"][0]
+    assert not refused["connected"] and refused["last_status"] >= 400
+    assert all(c.result()["calls"][0]["connected"] for c in callers)
+    assert f"{limit} of {limit} SIP calls in use" in engine.cli("log").stdout
