@@ -350,15 +350,22 @@ class Settings(Model):
             yield from prompt(f"operators.{op.name}.voice", op.voice)
         yield from prompt("recording.disclosure_prompt", self.recording.disclosure_prompt)
 
-    # Lookups used by the engine.
+    # Lookups used by the engine; KeyError when the name is not configured (any more).
     def menu(self, name: str) -> Menu:
-        return next(m for m in self.menus if m.name == name)
+        return _named(self.menus, name, "menu")
 
     def queue(self, name: str) -> Queue:
-        return next(q for q in self.queues if q.name == name)
+        return _named(self.queues, name, "queue")
 
     def operator(self, name: str) -> Operator:
-        return next(o for o in self.operators if o.name == name)
+        return _named(self.operators, name, "operator")
+
+
+def _named(items, name: str, kind: str):
+    for item in items:
+        if item.name == name:
+            return item
+    raise KeyError(f"no {kind} named {name!r}")
 
 
 # --- Loading and saving ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from firmware.engine.operators import Operator, Operators
 from firmware.engine.ports import DialFailed, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
 from firmware.engine.states import CALL_TRANSITIONS, CallState, OperatorState, check
-from firmware.settings import Queue, Settings, Strategy, parse_destination
+from firmware.settings import Menu, Queue, Settings, Strategy, parse_destination
 from firmware.store import recordings
 from firmware.timeutil import iso
 
@@ -37,6 +37,7 @@ class Session:
     started: float
     state: CallState = CallState.ivr
     menu: ivr.MenuState | None = None
+    menu_config: Menu | None = None
     token: int = 0
     digit_timer: Timer | None = None
     queue: Queue | None = None
@@ -106,8 +107,7 @@ class Engine:
             self.store.call_started({**row, "ended_at": row["started_at"], "disposition": "rejected",
                                      "end_reason": f"no route for {e.dialled!r}"})
             return
-        is_open = hours.is_open(self.settings.hours, self.wall(), self.hours_override)
-        menu = route.day_menu if is_open else (route.night_menu or route.day_menu)
+        menu = route.day_menu if self.is_open() else (route.night_menu or route.day_menu)
         s = Session(call_id, e.leg, line.name, e.caller_id, self.clock())
         s.priority = 1 if e.caller_id in self.settings.callers.priority else 0
         self.sessions[call_id] = s
@@ -115,7 +115,7 @@ class Engine:
         self.store.call_started(row)
         self.tel.answer(e.leg)
         intro = (route.greeting, self.settings.recording.disclosure_prompt)
-        self._enter_menu(s, menu, intro=tuple(p for p in intro if p))
+        self._go(s, f"menu:{menu}", intro=tuple(p for p in intro if p))
 
     def on_IncomingRefused(self, e: ev.IncomingRefused) -> None:
         cap = self.tel.capacity()
@@ -124,10 +124,11 @@ class Engine:
         log.warning(message)
         self.store.log("warning", "sip", message)
 
-    def _enter_menu(self, s: Session, name: str, intro: tuple[str, ...] = ()) -> None:
+    def _enter_menu(self, s: Session, menu: Menu, intro: tuple[str, ...] = ()) -> None:
         self._set_state(s, CallState.ivr)
-        s.path.append(f"menu:{name}")
-        s.menu, action = ivr.start(self.settings.menu(name), intro)
+        s.path.append(f"menu:{menu.name}")
+        s.menu_config = menu  # kept for this caller even if a reload changes the menus
+        s.menu, action = ivr.start(menu, intro)
         self._play(s, action.prompts)
 
     def _play(self, s: Session, prompts) -> None:
@@ -140,10 +141,9 @@ class Engine:
         if s is None or e.token != s.token:
             return
         if s.state == CallState.ivr:
-            menu = self.settings.menu(s.menu.menu)
-            s.digit_timer = self.timers.call_later(menu.timeout_s, self._digit_timeout, s.id, s.token)
+            s.digit_timer = self.timers.call_later(s.menu_config.timeout_s, self._digit_timeout, s.id, s.token)
         elif s.state == CallState.message:
-            self._end(s, s.disposition or "ivr_hangup", s.end_reason or "message played", hang_up=True)
+            self._end(s, s.disposition or "ivr_hangup", s.end_reason or "message played")
         elif s.state == CallState.queued and s.announcing:
             s.announcing = False
             self.tel.music(s.leg, s.queue.music)
@@ -153,15 +153,14 @@ class Engine:
         s = self._session_of(e.leg)
         if s is None or s.state != CallState.ivr:
             return
-        menu = self.settings.menu(s.menu.menu)
-        s.menu, action = ivr.on_digit(menu, s.menu, e.digit)
+        s.menu, action = ivr.on_digit(s.menu_config, s.menu, e.digit)
         self._act(s, action)
 
     def _digit_timeout(self, call_id: str, token: int) -> None:
         s = self.sessions.get(call_id)
         if s is None or s.state != CallState.ivr or s.token != token:
             return
-        s.menu, action = ivr.on_timeout(self.settings.menu(s.menu.menu), s.menu)
+        s.menu, action = ivr.on_timeout(s.menu_config, s.menu)
         self._act(s, action)
 
     def _act(self, s: Session, action) -> None:
@@ -170,20 +169,24 @@ class Engine:
         else:
             self._go(s, action.destination)
 
-    def _go(self, s: Session, destination: str) -> None:
+    def _go(self, s: Session, destination: str, intro: tuple[str, ...] = ()) -> None:
         kind, target = parse_destination(destination)
-        if kind == "menu":
-            self._enter_menu(s, target)
-        elif kind == "queue":
-            self._enqueue(s, self.settings.queue(target))
-        elif kind == "operator":
-            self._enqueue(s, self._operator_queue(target))
-        elif kind == "message":
-            self._set_state(s, CallState.message)
-            s.end_reason = s.end_reason or f"message {target}"
-            self._play(s, [target])
-        else:  # hangup
-            self._end(s, s.disposition or "ivr_hangup", s.end_reason or "menu hung up", hang_up=True)
+        try:
+            if kind == "menu":
+                self._enter_menu(s, self.settings.menu(target), intro)
+            elif kind == "queue":
+                self._enqueue(s, self.settings.queue(target))
+            elif kind == "operator":
+                self._enqueue(s, self._operator_queue(self.settings.operator(target).name))
+            elif kind == "message":
+                self._set_state(s, CallState.message)
+                s.end_reason = s.end_reason or f"message {target}"
+                self._play(s, [target])
+            else:  # hangup
+                self._end(s, s.disposition or "ivr_hangup", s.end_reason or "menu hung up")
+        except KeyError as exc:  # a reload removed it while the caller was on the way
+            log.error("call %s: destination %s: %s", s.id, destination, exc)
+            self._end(s, "failed", f"destination {destination} is not configured")
 
     def _operator_queue(self, operator: str) -> Queue:
         music = next((q.music for q in self.settings.queues if q.music), None)
@@ -281,8 +284,8 @@ class Engine:
         self.legs.pop(leg, None)
         if hang_up:
             self.tel.hangup(leg)
-        op = self.operators[name]
-        if op.state != OperatorState.ringing or op.call_id != s.id:
+        op = self.operators.by_name.get(name)
+        if op is None or op.state != OperatorState.ringing or op.call_id != s.id:
             return
         if not missed:
             return self.operators.set(op, OperatorState.ready, "caller taken by another operator")
@@ -376,7 +379,7 @@ class Engine:
             return self._end(s, s.disposition or "ivr_hangup", s.end_reason or "caller hung up in IVR")
         if s.state == CallState.connected and e.leg == s.operator_leg:
             self.store.queue_event(s.id, s.queue.name, "complete", name, "operator hung up")
-            return self._end(s, "answered", "operator hung up", hang_up=True)
+            return self._end(s, "answered", "operator hung up")
         if s.attempt and e.leg in s.attempt.legs:  # an operator's phone declined or failed while ringing
             del s.attempt.legs[e.leg]
             s.attempt.missed.add(name)
@@ -384,8 +387,8 @@ class Engine:
             if not s.attempt.legs:
                 self._attempt_over(s.id, f"declined ({e.status})")
 
-    def _end(self, s: Session, disposition: str, reason: str, hang_up: bool = False) -> None:
-        """Close a session once; every path that ends a call comes here."""
+    def _end(self, s: Session, disposition: str, reason: str) -> None:
+        """Close a session once, hanging up its legs still up; every path that ends a call comes here."""
         if s.state == CallState.ended:
             return
         self._set_state(s, CallState.ended)
@@ -399,13 +402,11 @@ class Engine:
             if s.queue.name in self.queues:
                 self.queues[s.queue.name].handled(talk + s.queue.wrapup_s)
             self.tel.stop_recording(s.id)
-            self._to_wrapup(self.operators[s.operator], s)
+            self._to_wrapup(s)
         for leg, (call_id, _) in list(self.legs.items()):
             if call_id == s.id:
                 self.legs.pop(leg)
                 self.tel.hangup(leg)
-        if hang_up:
-            self.tel.hangup(s.leg)
         self.sessions.pop(s.id, None)
         wait = self._waited(s) if s.queued_at else None
         fields = {"ended_at": iso(self.wall()), "disposition": disposition, "end_reason": reason,
@@ -417,10 +418,13 @@ class Engine:
         if s.queue:
             self._dispatch(s.queue.name)
 
-    def _to_wrapup(self, op: Operator, s: Session) -> None:
-        self.operators.set(op, OperatorState.wrapup, "after call", s.id)
+    def _to_wrapup(self, s: Session) -> None:
         self.legs.pop(s.operator_leg, None)
         self.tel.hangup(s.operator_leg)
+        op = self.operators.by_name.get(s.operator)
+        if op is None:  # removed by a reload during the call
+            return
+        self.operators.set(op, OperatorState.wrapup, "after call", s.id)
         self.wrapup_timers[op.name] = self.timers.call_later(s.queue.wrapup_s, self._wrapup_over, op.name)
 
     def _wrapup_over(self, name: str) -> None:
@@ -524,7 +528,7 @@ class Engine:
         """End every call with a disposition before the engine stops."""
         for s in list(self.sessions.values()):
             disposition = "answered" if s.state == CallState.connected else "failed"
-            self._end(s, disposition, "engine shut down", hang_up=True)
+            self._end(s, disposition, "engine shut down")
 
     # --- helpers ----------------------------------------------------------------------------------
     def _set_state(self, s: Session, state: CallState) -> None:

@@ -73,6 +73,8 @@ class Operators:
                   "logout": OperatorState.logged_out}.get(action)
         if wanted is None:
             raise ValueError(f"unknown operator action {action!r} (ready, pause, logout)")
+        if op.state == OperatorState.ringing and wanted == OperatorState.ready:
+            return f"{op.name} is ringing"
         if op.state in BUSY and op.state != OperatorState.ringing:
             op.after_call = (wanted, reason)
             return f"{op.name} is {op.state.value}; {action} applies after the call"

@@ -289,3 +289,30 @@ def test_sip_operator_declining_moves_on_and_capacity_is_respected():
     box.engine.handle(ev.OperatorAction("c", "pause"))
     box.timers.advance(11.2)
     assert box.state("a") == "ready"
+
+
+def test_reload_that_removes_the_menu_and_operator_in_use_loses_no_call():
+    box = Box()
+    leg, call_id = box.queue_caller()
+    box.answer("a")
+    in_menu, menu_call = box.call()
+    smaller = config(operators=["b", "c"]).model_dump(mode="json")
+    smaller["operators"] = [o for o in smaller["operators"] if o["name"] != "a"]
+    smaller["menus"][0]["name"] = "main2"
+    smaller["lines"][0]["routes"][0]["day_menu"] = "main2"
+    box.engine.handle(ev.Reload(settings_mod.from_dict(smaller)))
+    box.engine.handle(ev.DtmfDigit(in_menu, "1"))  # the caller's menu is kept for this call
+    assert box.engine.sessions[menu_call].state.value == "queued"
+    box.engine.handle(ev.LegEnded(leg, 200))
+    assert box.store.calls[call_id]["disposition"] == "answered"
+    assert "a" not in box.engine.operators
+
+
+def test_announcement_then_music_again():
+    box = Box(config(announce_every_s=30, operators=["a"]))
+    box.engine.handle(ev.OperatorAction("a", "pause"))
+    leg, _ = box.queue_caller()
+    box.timers.advance(30.1)
+    assert box.tel.playing[leg][0] == ("sys-position", "sys-n1", "sys-wait", "sys-n3", "sys-minutes")
+    box.prompt_done(leg)
+    assert box.tel.hearing[leg] == ("music", "music")
