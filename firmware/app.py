@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware import prompts, settings as settings_mod
+from firmware.notify import Notifier
 from firmware.control.server import ControlServer
 from firmware.engine.core import Engine
 from firmware.engine.ports import DialFailed
@@ -108,14 +109,17 @@ def run(options: Options) -> int:
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
     control = ControlServer(data_dir, loop.post, writer, info)
     control.start()
+    notifier = Notifier()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: loop.stop())
     log.info("switchboard engine ready: SIP %s:%d, control %s%s", settings.sip.address, port, control.path,
              " (simulated hardware)" if options.sim else "")
+    notifier.ready(f"SIP {settings.sip.address}:{port}, {len(settings.lines)} lines")
     try:
-        loop.run(tel.poll, engine.handle)
+        loop.run(tel.poll, engine.handle, tick=notifier.tick)
     finally:
         log.info("stopping")
+        notifier.stopping()
         control.stop()
         engine.shutdown()
         for _ in range(30):  # let the hang-ups go out and their events be recorded

@@ -140,6 +140,12 @@ def cmd_hours(args) -> int:
     return 0
 
 
+def cmd_watchdog_test(args) -> int:
+    """Hold the engine loop for --seconds to check that systemd's watchdog restarts a hung engine."""
+    print(request(args.data_dir, "watchdog_test", seconds=args.seconds))
+    return 0
+
+
 def cmd_log(args) -> int:
     """Show the engine's recent log entries (rejected calls, repairs, faults)."""
     for row in reversed(queries.log_entries(dbmod.open_read(args.data_dir), args.limit)):
@@ -224,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("reload", cmd_reload)
     p = command("hours", cmd_hours)
     p.add_argument("mode", choices=["auto", "day", "night"])
+    p = command("watchdog-test", cmd_watchdog_test)
+    p.add_argument("--seconds", type=float, default=30)
     p = command("log", cmd_log)
     p.add_argument("--limit", type=int, default=50)
     sim = sub.add_parser("sim", help="simulation helpers: call the box, press station buttons").add_subparsers(

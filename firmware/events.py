@@ -101,5 +101,12 @@ class GetStatus:
     pass
 
 
+@dataclass(frozen=True)
+class HoldLoop:
+    """The technician's watchdog test: the engine loop stops turning for this long."""
+
+    seconds: float
+
+
 Event = IncomingCall | IncomingRefused | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
-Command = OperatorAction | PressButton | Reload | SetHoursOverride | GetStatus
+Command = OperatorAction | PressButton | Reload | SetHoursOverride | GetStatus | HoldLoop

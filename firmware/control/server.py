@@ -37,6 +37,7 @@ class ControlServer:
             "hours": lambda req: self._ask(ev.SetHoursOverride(req["mode"])),
             "reload": self._reload,
             "config_import": self._config_import,
+            "watchdog_test": self._watchdog_test,
         }
 
     def start(self) -> None:
@@ -70,6 +71,13 @@ class ControlServer:
         except Exception as exc:
             log.exception("control command %s failed", request.get("cmd"))
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+    def _watchdog_test(self, req: dict) -> str:
+        seconds = float(req.get("seconds", 30))
+        if not 0 < seconds <= 120:
+            raise ValueError("seconds must be between 0 and 120")
+        self.post(ev.HoldLoop(seconds))  # not awaited: the loop is about to stop answering
+        return f"the engine loop is held for {seconds:g} s; under systemd the watchdog restarts the engine"
 
     # Configuration changes: validate and make prompts here (off the engine loop), save, then apply.
     def _config_import(self, req: dict) -> dict:

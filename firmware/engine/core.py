@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -501,6 +502,9 @@ class Engine:
         self.hours_override = c.mode
         self.store.set_state("hours_override", c.mode)
         return {"message": f"hours: {c.mode}", "open": self.is_open()}
+
+    def on_HoldLoop(self, c: ev.HoldLoop) -> None:
+        time.sleep(c.seconds)  # deliberately blocks: proves the watchdog catches a hung loop
 
     def is_open(self) -> bool:
         return hours.is_open(self.settings.hours, self.wall(), self.hours_override)

@@ -38,8 +38,8 @@ def switchboard(data_dir: Path, *args: str, check: bool = True, timeout: float =
 class Engine:
     """`switchboard run --sim` in its own process."""
 
-    def __init__(self, data_dir: Path, port: int):
-        self.data_dir, self.port = data_dir, port
+    def __init__(self, data_dir: Path, port: int, env: dict | None = None):
+        self.data_dir, self.port, self.env = data_dir, port, env
         self.log_path = data_dir.parent / f"engine-{port}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -47,7 +47,8 @@ class Engine:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "firmware.cli", "--data-dir", str(self.data_dir),
                                       "run", "--sim", "--sip-port", str(self.port)],
-                                     cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                                     cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(self.env or {})})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -104,7 +105,7 @@ class Engine:
 def make_engine(tmp_path):
     engines: list[Engine] = []
 
-    def make(config_toml: str | None, port: int | None = None) -> Engine:
+    def make(config_toml: str | None, port: int | None = None, env: dict | None = None) -> Engine:
         """An engine on `config_toml` (None: an empty data directory, so the demo configuration)."""
         data_dir = tmp_path / "data"
         data_dir.mkdir(exist_ok=True)
@@ -112,7 +113,7 @@ def make_engine(tmp_path):
             config = tmp_path / "box.toml"
             config.write_text(config_toml)
             switchboard(data_dir, "config", "import", str(config))
-        engine = Engine(data_dir, port or free_port()).start()
+        engine = Engine(data_dir, port or free_port(), env).start()
         engines.append(engine)
         return engine
 
