@@ -2,10 +2,13 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-DEBS   := sip-tester espeak-ng sox
+DEBS   := sip-tester espeak-ng sox socat systemd
 STAMP  := $(VENV)/.installed
+# `make pjsua2`: a pjproject source tree or tarball to build from (unset: download the pinned release).
+PJPROJECT_SRC ?=
+PJSUA2_BUILD_DIR ?= $(CURDIR)/build/pjsua2
 
-.PHONY: run test unit deps venv clean
+.PHONY: run test unit deps venv clean pjsua2
 
 run: $(STAMP)
 	$(VENV)/bin/switchboard run --sim $(ARGS)
@@ -34,3 +37,8 @@ $(STAMP): pyproject.toml | deps
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# pjsua2 built from source with pjsua2/config_site.h (256 calls, ALSA, OpenSSL 3, Opus) in place of
+# the PyPI wheel; the wheel is kept in $(PJSUA2_BUILD_DIR)/dist. See README, "Building pjsua2 from source".
+pjsua2: $(STAMP)
+	PJPROJECT_SRC='$(PJPROJECT_SRC)' PJSUA2_BUILD_DIR='$(PJSUA2_BUILD_DIR)' bash pjsua2/build.sh $(abspath $(PY))

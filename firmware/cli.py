@@ -55,6 +55,10 @@ def cmd_status(args) -> int:
     print(f"callers waiting: {len(status['waiting'])}")
     for w in status["waiting"]:
         print(f"  {w['position']}. {w['caller_id'] or '(no caller id)':<16} {w['queue']:<12} {w['wait_s']:.0f} s")
+    web = Path(args.data_dir) / "web"
+    if (web / "setup-code").exists() and not (web / "admin.json").exists():
+        url = (web / "url").read_text().strip() if (web / "url").exists() else "http://127.0.0.1:8080/"
+        print(f"web admin setup code: {(web / 'setup-code').read_text().strip()} (open {url.rstrip('/')}/setup)")
     return 0
 
 
@@ -153,6 +157,43 @@ def cmd_log(args) -> int:
     return 0
 
 
+def cmd_console(args) -> int:
+    """The technician's console: every command as an interactive shell, on a serial line with --tty."""
+    from firmware import console
+    return console.run(Path(args.data_dir), build_parser(), args.tty)
+
+
+def cmd_disk(args) -> int:
+    """Free space where the data lives, and what the recordings take."""
+    import shutil
+    usage = shutil.disk_usage(args.data_dir)
+    files = list((Path(args.data_dir) / "recordings").glob("*"))
+    size = sum(f.stat().st_size for f in files)
+    print(f"data directory {args.data_dir}: {usage.free / 1e9:.1f} GB free of {usage.total / 1e9:.1f} GB "
+          f"({100 * usage.used / usage.total:.0f}% used)")
+    print(f"recordings: {len(files)} files, {size / 1e6:.1f} MB")
+    return 0
+
+
+def cmd_network(args) -> int:
+    """The box's network interfaces and addresses."""
+    import shutil
+    import socket
+    import subprocess
+    print(f"host name: {socket.gethostname()}")
+    if shutil.which("ip"):
+        print(subprocess.run(["ip", "-brief", "address"], capture_output=True, text=True).stdout.rstrip())
+    else:
+        print("interfaces: " + ", ".join(name for _, name in socket.if_nameindex()))
+    return 0
+
+
+def cmd_web(args) -> int:
+    """Serve the web admin (dashboard, calls, recordings, configuration) on http://HOST:PORT."""
+    from web.serve import serve
+    return serve(Path(args.data_dir), args.host, args.port)
+
+
 def cmd_sim_call(args) -> int:
     """Call the box from a bundled test phone and print what it heard and what happened."""
     from firmware.sim import phone
@@ -230,10 +271,18 @@ def build_parser() -> argparse.ArgumentParser:
     command("reload", cmd_reload)
     p = command("hours", cmd_hours)
     p.add_argument("mode", choices=["auto", "day", "night"])
+    p = command("console", cmd_console)
+    p.add_argument("--tty", help="serial device to run on (default: this terminal)")
+    command("disk", cmd_disk)
+    command("network", cmd_network)
     p = command("watchdog-test", cmd_watchdog_test)
     p.add_argument("--seconds", type=float, default=30)
     p = command("log", cmd_log)
     p.add_argument("--limit", type=int, default=50)
+    p = command("web", cmd_web)
+    p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
     sim = sub.add_parser("sim", help="simulation helpers: call the box, press station buttons").add_subparsers(
         dest="sim_command", required=True, metavar="ACTION")
     p = command("call", cmd_sim_call, sim)
@@ -255,9 +304,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
+    return dispatch(args)
+
+
+def run_command(parser: argparse.ArgumentParser, argv: list[str]) -> int:
+    """One command line, parsed and run in this process (the console's way of running commands)."""
+    return dispatch(parser.parse_args(argv))
+
+
+def dispatch(args) -> int:
     try:
         return args.fn(args) or 0
     except settings_mod.SettingsError as exc:
