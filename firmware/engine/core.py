@@ -265,6 +265,7 @@ class Engine:
         if s is None or s.attempt is None:
             return
         attempt, s.attempt = s.attempt, None
+        log.debug("call %s: ringing %s over (%s)", s.id, ", ".join(attempt.legs.values()), reason)
         self._cancel(attempt.timer)
         for leg, name in list(attempt.legs.items()):
             self._drop_ringing(s, leg, name, missed=True)
