@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-DEBS   := sip-tester espeak-ng sox socat systemd
+DEBS   := sip-tester espeak-ng sox socat systemd chromium
 STAMP  := $(VENV)/.installed
 # `make pjsua2`: a pjproject source tree or tarball to build from (unset: download the pinned release).
 PJPROJECT_SRC ?=

@@ -12,7 +12,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware import prompts, settings as settings_mod
+from firmware import panels, prompts, settings as settings_mod
 from firmware.notify import Notifier
 from firmware.control.server import ControlServer
 from firmware.engine.core import Engine
@@ -103,11 +103,13 @@ def run(options: Options) -> int:
         writer.close()
         return 1
     override = queries.state(dbmod.open_read(data_dir), "hours_override", "auto")
+    panel, press = panels.build(settings, options.sim, loop.post)
     engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
-                    wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override)
+                    wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override,
+                    indicators=panels.PanelIndicators(panel) if panel else None)
     info = {"sip": {"address": settings.sip.address, "port": port}, "pid": os.getpid(),
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
-    control = ControlServer(data_dir, loop.post, writer, info)
+    control = ControlServer(data_dir, loop.post, writer, info, press)
     control.start()
     notifier = Notifier()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -125,6 +127,8 @@ def run(options: Options) -> int:
         for _ in range(30):  # let the hang-ups go out and their events be recorded
             loop.turn(tel.poll, engine.handle)
         loop.clear()
+        if panel:
+            panel.close()
         del engine
         tel.shutdown()
         writer.close()

@@ -219,8 +219,9 @@ def cmd_sim_call(args) -> int:
 
 
 def cmd_sim_press(args) -> int:
-    """Press a simulated station's button: answer, hangup, ready or pause."""
-    print(request(args.data_dir, "press", station=args.station, button=args.button)["message"])
+    """Press a button on a simulated station's panel (answer: answer or hang up; ready: ready or pause,
+    --long to log out; transfer)."""
+    print(request(args.data_dir, "press", station=args.station, button=args.button, long=args.long)["message"])
     return 0
 
 
@@ -299,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = command("press", cmd_sim_press, sim)
     p.add_argument("station")
-    p.add_argument("button", choices=["answer", "hangup", "ready", "pause"])
+    p.add_argument("button", choices=["answer", "ready", "transfer"])
+    p.add_argument("--long", action="store_true", help="hold the button (a long press)")
     return parser
 
 

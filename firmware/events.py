@@ -75,11 +75,13 @@ class OperatorAction:
 
 
 @dataclass(frozen=True)
-class PressButton:
-    """A station's button: answer, hangup, ready, pause."""
+class PanelButton:
+    """A button on a station's panel: answer (answers, or hangs up), ready (ready/pause; long: log
+    out) or transfer."""
 
     station: str
     button: str
+    long_press: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,4 +111,4 @@ class HoldLoop:
 
 
 Event = IncomingCall | IncomingRefused | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
-Command = OperatorAction | PressButton | Reload | SetHoursOverride | GetStatus | HoldLoop
+Command = OperatorAction | PanelButton | Reload | SetHoursOverride | GetStatus | HoldLoop

@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from drivers.panel.pinmap import PinMap
+
 NAME = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 Name = Annotated[str, Field(pattern=NAME)]
 Seconds = Annotated[float, Field(ge=0, le=86400)]
@@ -282,6 +284,16 @@ class Sip(Model):
     """Address put in Contact/SDP if it differs from the bound one."""
 
 
+class Panel(Model):
+    """The operator panels wired to the box's GPIO header."""
+
+    driver: Literal["gpiozero", "periphery"] = "gpiozero"
+    """How the pins are driven on the box: gpiozero (lgpio on a Pi) or python-periphery (character
+    device). Simulation always uses gpiozero's mock pins."""
+    pins: PinMap
+    """Which pin each station's buttons and LED, and the box LED, are on."""
+
+
 # --- The whole configuration ----------------------------------------------------------------------
 
 
@@ -306,6 +318,8 @@ class Settings(Model):
     """Operators: SIP phones and headset stations."""
     callers: Callers = Callers()
     """Rules for particular callers (priority)."""
+    panel: Panel | None = None
+    """The operator panels; none on a box whose operators use only phones."""
 
     def reference_problems(self):
         """Names that refer to nothing, or are used twice: (key, value, reason) for each."""
@@ -349,6 +363,10 @@ class Settings(Model):
         for op in self.operators:
             yield from prompt(f"operators.{op.name}.voice", op.voice)
         yield from prompt("recording.disclosure_prompt", self.recording.disclosure_prompt)
+        stations = {o.name for o in self.operators if o.kind == "station"}
+        for name in self.panel.pins.stations if self.panel else ():
+            if name not in stations:
+                yield "panel.pins.stations", name, "there is no operator of kind station of that name"
 
     # Lookups used by the engine; KeyError when the name is not configured (any more).
     def menu(self, name: str) -> Menu:

@@ -24,8 +24,9 @@ REPLY_TIMEOUT_S = 10
 
 
 class ControlServer:
-    def __init__(self, data_dir: Path, post: Callable, writer, info: dict):
+    def __init__(self, data_dir: Path, post: Callable, writer, info: dict, press: Callable | None = None):
         self.data_dir, self.post, self.writer, self.info = Path(data_dir), post, writer, info
+        self.press = press  # simulation: drives a station's mock button pins
         self.path = self.data_dir / SOCKET_NAME
         self._server = None
         self._lock = threading.Lock()  # one configuration change at a time
@@ -33,11 +34,12 @@ class ControlServer:
             "ping": lambda req: "pong",
             "status": lambda req: {**self.info, **self._ask(ev.GetStatus())},
             "operator": lambda req: self._ask(ev.OperatorAction(req["name"], req["action"], req.get("reason", ""))),
-            "press": lambda req: self._ask(ev.PressButton(req["station"], req["button"])),
+            "press": self._press,
             "hours": lambda req: self._ask(ev.SetHoursOverride(req["mode"])),
             "reload": self._reload,
             "config_import": self._config_import,
             "watchdog_test": self._watchdog_test,
+            "delete_recording": self._delete_recording,
         }
 
     def start(self) -> None:
@@ -72,6 +74,11 @@ class ControlServer:
             log.exception("control command %s failed", request.get("cmd"))
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
+    def _press(self, req: dict) -> dict:
+        if self.press is None:
+            raise ValueError("buttons can be pressed from the command line only in simulation")
+        return {"message": self.press(req["station"], req["button"], bool(req.get("long")))}
+
     def _watchdog_test(self, req: dict) -> str:
         seconds = float(req.get("seconds", 30))
         if not 0 < seconds <= 120:
@@ -93,6 +100,34 @@ class ControlServer:
             new = settings_mod.from_toml(text) if text else settings_mod.Settings()
             prompts.render_all(new, self.data_dir)
             return self._ask(ev.Reload(new))
+
+    def _delete_recording(self, req: dict) -> dict:
+        """Delete one call's recording (never one still being written), log it and clear the record's
+        link to it. Only files inside <data_dir>/recordings are ever touched."""
+        call_id = req["call_id"]
+        db = dbmod.open_read(self.data_dir)
+        try:
+            row = queries.call(db, call_id)
+        finally:
+            db.conn.close()
+        if row is None:
+            raise KeyError(f"no call {call_id!r}")
+        if not row.get("recording"):
+            raise ValueError(f"call {call_id} has no recording")
+        if any(c["id"] == call_id for c in self._ask(ev.GetStatus())["calls"]):
+            raise ValueError(f"call {call_id} is in progress; its recording can be deleted after it ends")
+        folder = (self.data_dir / "recordings").resolve()
+        path = Path(row["recording"]).resolve()
+        if not path.is_relative_to(folder) or path == folder:
+            raise ValueError(f"refused: {row['recording']} is not inside {folder}")
+        size = path.stat().st_size if path.is_file() else None
+        path.unlink(missing_ok=True)
+        by = f" by {req['by']}" if req.get("by") else ""
+        what = f"{size} bytes" if size is not None else "file was already missing"
+        self.writer.log("info", "recordings", f"deleted the recording of call {call_id} ({path.name}, {what}){by}")
+        self.writer.call_updated(call_id, recording=None)
+        self.writer.flush()
+        return {"message": f"recording of call {call_id} deleted", "deleted": size is not None}
 
     def _make_handler(self):
         server = self

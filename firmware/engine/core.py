@@ -17,7 +17,7 @@ from typing import Callable
 from firmware import events as ev
 from firmware.engine import hours, ivr
 from firmware.engine.operators import Operator, Operators
-from firmware.engine.ports import DialFailed, Telephony, Timer, Timers
+from firmware.engine.ports import DialFailed, Indicators, NoIndicators, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
 from firmware.engine.states import CALL_TRANSITIONS, CallState, OperatorState, check
 from firmware.settings import Menu, Queue, Settings, Strategy, parse_destination
@@ -63,8 +63,11 @@ class Session:
 
 class Engine:
     def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
-                 clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto"):
+                 clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto",
+                 indicators: Indicators | None = None):
         self.settings, self.tel, self.store, self.timers = settings, tel, store, timers
+        self.indicators = indicators or NoIndicators()
+        self._box_shown: tuple[int, int] | None = None
         self.data_dir, self.clock, self.wall = data_dir, clock, wall
         self.hours_override = hours_override
         self.sessions: dict[str, Session] = {}
@@ -78,7 +81,16 @@ class Engine:
     def handle(self, item):
         """Handle one event or command; commands return a result for the caller."""
         handler = getattr(self, "on_" + type(item).__name__)
-        return handler(item)
+        try:
+            return handler(item)
+        finally:
+            self._show_box()
+
+    def _show_box(self) -> None:
+        shown = (0, sum(len(qs.waiting) for qs in self.queues.values()))
+        if shown != self._box_shown:
+            self._box_shown = shown
+            self.indicators.show_box(*shown)
 
     def _apply(self, settings: Settings) -> None:
         self.settings = settings
@@ -472,25 +484,26 @@ class Engine:
             if not s.attempt.legs:
                 self._attempt_over(s.id, "operator paused")
 
-    def on_PressButton(self, c: ev.PressButton) -> dict:
+    def on_PanelButton(self, c: ev.PanelButton) -> dict:
         if c.station not in self.operators or self.operators[c.station].config.kind != "station":
             raise KeyError(f"no station named {c.station!r}")
         op = self.operators[c.station]
+        self.store.operator_state(op.name, op.state.value, f"{'long ' if c.long_press else ''}{c.button} button",
+                                  op.call_id)
         leg = next((leg for leg, (_, name) in self.legs.items() if name == op.name), None)
-        if c.button == "answer":
-            if op.state != OperatorState.ringing or leg is None:
-                return {"message": f"{op.name} is not ringing"}
+        if c.button == "answer" and op.state == OperatorState.ringing and leg:
             self.on_LegAnswered(ev.LegAnswered(leg))
-        elif c.button == "hangup":
-            if op.state != OperatorState.on_call or leg is None:
-                return {"message": f"{op.name} has no call"}
+        elif c.button == "answer" and op.state == OperatorState.on_call and leg:
             self.on_LegEnded(ev.LegEnded(leg, 0, "hang-up button"))
-        elif c.button in ("ready", "pause"):
-            action = "pause" if c.button == "pause" and op.state == OperatorState.ready else "ready"
+        elif c.button == "ready" and c.long_press:
+            return self.on_OperatorAction(ev.OperatorAction(op.name, "logout", "long press"))
+        elif c.button == "ready":
+            action = "pause" if op.state == OperatorState.ready else "ready"
             return self.on_OperatorAction(ev.OperatorAction(op.name, action, "button"))
         else:
-            raise ValueError(f"unknown button {c.button!r} (answer, hangup, ready, pause)")
-        return {"message": f"{c.button} pressed on {op.name}", "state": op.state.value}
+            return {"message": f"{c.button} does nothing while {op.name} is {op.state.value}",
+                    "state": op.state.value}
+        return {"message": f"{op.name} is {op.state.value}", "state": op.state.value}
 
     def on_Reload(self, c: ev.Reload) -> dict:
         self._apply(c.settings)
@@ -550,6 +563,8 @@ class Engine:
 
     def _operator_changed(self, op: Operator) -> None:
         self.store.operator_state(op.name, op.state.value, op.reason, op.call_id)
+        if op.config.kind == "station":
+            self.indicators.set_station(op.name, op.state.value)
 
     def _new_id(self) -> str:
         return self.wall().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)

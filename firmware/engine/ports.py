@@ -24,6 +24,21 @@ class Timers(Protocol):
     def call_later(self, delay: float, fn: Callable, *args) -> Timer: ...
 
 
+class Indicators(Protocol):
+    """What the box shows: each station's LED follows its operator, the box LED the box's health."""
+
+    def set_station(self, station: str, state: str) -> None: ...
+    def show_box(self, lines_down: int, callers_waiting: int) -> None: ...
+
+
+class NoIndicators:
+    def set_station(self, station: str, state: str) -> None:
+        pass
+
+    def show_box(self, lines_down: int, callers_waiting: int) -> None:
+        pass
+
+
 class Telephony(Protocol):
     """Legs are audio endpoints named by strings: SIP calls (in or out) and headset stations."""
 

@@ -19,10 +19,10 @@ def test_station_answered_with_its_button_and_paused_from_the_cli(make_engine, p
                     what="st2 ringing")
     states = {o["name"]: (o["state"], o["reason"]) for o in engine.status()["operators"]}
     assert states["st1"] == ("paused", "lunch")
-    assert "answer pressed on st2" in engine.cli("sim", "press", "st2", "answer").stdout
+    assert "pressed answer on st2" in engine.cli("sim", "press", "st2", "answer").stdout
     engine.wait_for(lambda: any(c["state"] == "connected" for c in engine.status()["calls"]), what="connected")
     time.sleep(3)  # the two talk
-    assert "hangup pressed" in engine.cli("sim", "press", "st2", "hangup").stdout
+    engine.cli("sim", "press", "st2", "answer")  # the same button hangs up
     heard = caller.result()
     assert heard["calls"][0]["disconnected_by"] == "remote"
     assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1)

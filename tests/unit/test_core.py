@@ -61,7 +61,7 @@ class Box:
         return self.engine.operators[op].state.value
 
     def answer(self, op: str) -> None:
-        self.engine.handle(ev.PressButton(op, "answer"))
+        self.engine.handle(ev.PanelButton(op, "answer"))
 
 
 def test_unknown_source_is_refused_with_403_and_logged():
@@ -316,3 +316,34 @@ def test_announcement_then_music_again():
     assert box.tel.playing[leg][0] == ("sys-position", "sys-n1", "sys-wait", "sys-n3", "sys-minutes")
     box.prompt_done(leg)
     assert box.tel.hearing[leg] == ("music", "music")
+
+
+def test_panel_buttons_answer_hang_up_pause_and_log_out_and_leds_follow():
+    class Leds:
+        def __init__(self):
+            self.station, self.box = {}, []
+
+        def set_station(self, station, state):
+            self.station[station] = state
+
+        def show_box(self, lines_down, callers_waiting):
+            self.box.append(callers_waiting)
+
+    box = Box()
+    leds = Leds()
+    box.engine.indicators = leds
+    leg, call_id = box.queue_caller()
+    assert leds.station["a"] == "ringing" and leds.box[-1] == 1
+    box.engine.handle(ev.PanelButton("a", "answer"))
+    assert leds.station["a"] == "on_call" and leds.box[-1] == 0
+    box.engine.handle(ev.PanelButton("a", "answer"))  # the same button hangs up
+    assert box.store.calls[call_id]["end_reason"] == "operator hung up"
+    assert leds.station["a"] == "wrapup"
+    box.timers.advance(5.1)
+    box.engine.handle(ev.PanelButton("b", "ready"))
+    assert leds.station["b"] == "paused"
+    box.engine.handle(ev.PanelButton("b", "ready"))
+    assert leds.station["b"] == "ready"
+    box.engine.handle(ev.PanelButton("b", "ready", long_press=True))
+    assert leds.station["b"] == "logged_out"
+    assert ("b", "ready", "long ready button") in box.store.operator_log

@@ -1,0 +1,62 @@
+"""The operator panels as the engine sees them: LEDs that follow the operators and the box's health,
+buttons that become `PanelButton` commands on the engine loop."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from drivers.panel import BoxHealth, PinMap, make_panel
+from drivers.panel.mock import press_button
+from firmware import events as ev
+from firmware.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_SIMULATED_STATIONS = 6  # 4 pins each, plus the box LED, within BCM 0-27
+
+
+class PanelIndicators:
+    def __init__(self, panel):
+        self.panel = panel
+        self.shown: dict[str, str] = {}
+
+    def set_station(self, station: str, state: str) -> None:
+        self.shown[station] = state
+        try:
+            self.panel.set_station(station, state)
+        except KeyError:
+            pass  # a station with no panel wired
+
+    def show_box(self, lines_down: int, callers_waiting: int) -> None:
+        self.panel.set_box(BoxHealth(lines_down=lines_down, callers_waiting=callers_waiting))
+
+
+def simulated_pin_map(settings: Settings) -> PinMap:
+    """The configured wiring, or, for a configuration without one, mock pins for its stations."""
+    if settings.panel:
+        return settings.panel.pins
+    stations = [o.name for o in settings.operators if o.kind == "station"][:MAX_SIMULATED_STATIONS]
+    pins = iter(range(2, 28))
+    return PinMap(box={"bcm": next(pins)}, stations={
+        name: {"answer": {"bcm": next(pins)}, "ready": {"bcm": next(pins)}, "transfer": {"bcm": next(pins)},
+               "status": {"bcm": next(pins)}} for name in stations})
+
+
+def build(settings: Settings, sim: bool, post: Callable):
+    """(panel or None, press function or None) for this box; presses are posted to the engine loop."""
+    def on_button(station, button, long_press):
+        post(ev.PanelButton(station, str(button), long_press))
+
+    if sim:
+        pin_map = simulated_pin_map(settings)
+        panel = make_panel("mock", pin_map, on_button)
+
+        def press(station: str, button: str, long_press: bool = False) -> str:
+            if station not in pin_map.stations:
+                raise KeyError(f"station {station!r} has no panel")
+            press_button(panel, station, button, seconds=pin_map.long_press_s + 0.3 if long_press else 0.1)
+            return f"pressed {'and held ' if long_press else ''}{button} on {station}"
+        return panel, press
+    if settings.panel is None:
+        return None, None
+    return make_panel(settings.panel.driver, settings.panel.pins, on_button), None

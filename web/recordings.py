@@ -1,0 +1,68 @@
+"""Recordings: search by caller and date, play in the browser (HTTP Range, so seeking works), download,
+and delete after a confirmation step (POST only; the engine deletes the file and logs it)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+
+from firmware.control.client import ControlError, EngineNotRunning
+from firmware.store import queries
+from web import recfiles
+from web.box import box, db
+from web.calls import filter_from_args, page_of, page_url
+
+bp = Blueprint("recordings", __name__)
+
+
+def _call_with_recording(call_id: str) -> dict:
+    conn = db()
+    row = queries.call(conn, call_id) if conn is not None else None
+    if row is None or not row.get("recording"):
+        abort(404, description=f"Call {call_id} has no recording.")
+    return row
+
+
+@bp.route("/recordings")
+def index():
+    flt, form = filter_from_args(with_recording=True)
+    page = page_of(flt)
+    files = {r["id"]: recfiles.info(r) for r in page["rows"]}
+    return render_template("recordings.html", form=form, files=files, page_url=page_url,
+                           store_missing=db() is None, **page)
+
+
+@bp.route("/recordings/<call_id>.wav")
+def audio(call_id: str):
+    """The WAV for the <audio> player: conditional, so Range requests get 206 and seeking works."""
+    path = recfiles.file_of(_call_with_recording(call_id))
+    if path is None:
+        abort(404, description=f"The recording file of call {call_id} is missing.")
+    return send_file(path, mimetype="audio/wav", conditional=True, etag=True, max_age=0)
+
+
+@bp.route("/recordings/<call_id>/download")
+def download(call_id: str):
+    path = recfiles.file_of(_call_with_recording(call_id))
+    if path is None:
+        abort(404, description=f"The recording file of call {call_id} is missing.")
+    return send_file(path, mimetype="audio/wav", as_attachment=True, download_name=f"call-{call_id}.wav",
+                     conditional=True)
+
+
+@bp.route("/recordings/<call_id>/delete", methods=["GET", "POST"])
+def delete(call_id: str):
+    """GET asks for confirmation (and changes nothing); POST deletes, through the engine."""
+    row = _call_with_recording(call_id)
+    if request.method == "GET":
+        return render_template("recording_delete.html", call=row, recording=recfiles.info(row))
+    try:
+        result = box().command("delete_recording", call_id=call_id, by=f"web admin ({request.remote_addr})")
+    except EngineNotRunning:
+        flash("The engine is not running, so nothing was deleted: recordings are deleted by the engine, "
+              "which logs each deletion.", "error")
+        return redirect(url_for("recordings.delete", call_id=call_id))
+    except ControlError as exc:
+        flash(f"Not deleted: {exc}", "error")
+        return redirect(url_for("recordings.delete", call_id=call_id))
+    flash(result["message"], "ok")
+    return redirect(url_for("recordings.index"))

@@ -1,0 +1,36 @@
+"""`switchboard web`: the web admin in its own process, served by waitress."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+from web.app import create_app
+
+log = logging.getLogger("switchboard.web")
+THREADS = 6  # the dashboard polls every 2 s; audio seeking opens a few range requests at once
+
+
+def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8080) -> int:
+    from waitress import create_server
+
+    app = create_app(data_dir)
+    files = app.extensions["switchboard"].files
+    try:
+        server = create_server(app, host=host, port=port, threads=THREADS, ident="switchboard")
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s (is another web admin running? try --port)", host, port, exc)
+        return 1
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{server.effective_port}/"
+    files.write_url(url)
+    log.info("web admin on %s (data directory %s)", url, app.extensions["switchboard"].data_dir)
+    if not files.has_password():
+        log.info("first run: open %ssetup and give the setup code shown by `switchboard status` "
+                 "(also in %s)", url, files.setup_path)
+    try:
+        server.run()
+    finally:
+        server.close()
+    return 0
