@@ -23,9 +23,20 @@ def cmd_engine(args) -> int:
 
 
 def cmd_run(args) -> int:
-    """Run the whole box in the foreground; --sim uses simulated hardware. Ctrl-C stops it cleanly."""
+    """Run the whole box in the foreground (engine and web admin); --sim uses simulated hardware.
+    Ctrl-C stops it cleanly."""
+    import subprocess
     from firmware.app import Options, run
-    return run(Options(Path(args.data_dir), sim=args.sim, sip_port=args.sip_port))
+    web = None
+    if args.web_port:
+        web = subprocess.Popen([sys.executable, "-m", "firmware.cli", "--data-dir", args.data_dir, "web",
+                                "--port", str(args.web_port)])
+    try:
+        return run(Options(Path(args.data_dir), sim=args.sim, sip_port=args.sip_port))
+    finally:
+        if web:
+            web.terminate()
+            web.wait(10)
 
 
 def cmd_status(args) -> int:
@@ -250,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("run", cmd_run)
     p.add_argument("--sim", action="store_true", help="simulated hardware (stations, lines)")
     p.add_argument("--sip-port", type=int, help="SIP port (default: from the configuration, 5060)")
+    p.add_argument("--web-port", type=int, default=8080, help="web admin port on 127.0.0.1 (0: no web admin)")
     p = command("status", cmd_status)
     p.add_argument("--json", action="store_true")
     p = command("calls", cmd_calls)

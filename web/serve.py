@@ -27,8 +27,8 @@ def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8080) -> int:
     files.write_url(url)
     log.info("web admin on %s (data directory %s)", url, app.extensions["switchboard"].data_dir)
     if not files.has_password():
-        log.info("first run: open %ssetup and give the setup code shown by `switchboard status` "
-                 "(also in %s)", url, files.setup_path)
+        log.info("first run: open %ssetup with the setup code %s (also shown by `switchboard status`)",
+                 url, files.setup_code())
     try:
         server.run()
     finally:

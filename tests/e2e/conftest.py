@@ -46,7 +46,7 @@ class Engine:
     def start(self) -> "Engine":
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "firmware.cli", "--data-dir", str(self.data_dir),
-                                      "run", "--sim", "--sip-port", str(self.port)],
+                                      "run", "--sim", "--sip-port", str(self.port), "--web-port", "0"],
                                      cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **(self.env or {})})
         deadline = time.monotonic() + 30
