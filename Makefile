@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-DEBS   := sip-tester espeak-ng sox socat systemd chromium
+DEBS   := sip-tester espeak-ng sox socat systemd chromium shellcheck
 STAMP  := $(VENV)/.installed
 # `make pjsua2`: a pjproject source tree or tarball to build from (unset: download the pinned release).
 PJPROJECT_SRC ?=
@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml | deps
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# pjsua2 built from source with pjsua2/config_site.h (256 calls, ALSA, OpenSSL 3, Opus) in place of
+# pjsua2 built from source with pjsua2-build/config_site.h (256 calls, ALSA, OpenSSL 3, Opus) in place of
 # the PyPI wheel; the wheel is kept in $(PJSUA2_BUILD_DIR)/dist. See README, "Building pjsua2 from source".
 pjsua2: $(STAMP)
-	PJPROJECT_SRC='$(PJPROJECT_SRC)' PJSUA2_BUILD_DIR='$(PJSUA2_BUILD_DIR)' bash pjsua2/build.sh $(abspath $(PY))
+	PJPROJECT_SRC='$(PJPROJECT_SRC)' PJSUA2_BUILD_DIR='$(PJSUA2_BUILD_DIR)' bash pjsua2-build/build.sh $(abspath $(PY))

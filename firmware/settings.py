@@ -282,6 +282,9 @@ class Sip(Model):
     """Address the SIP transport binds to."""
     public_address: str | None = None
     """Address put in Contact/SDP if it differs from the bound one."""
+    max_calls: int | None = Field(default=None, ge=1, le=10000)
+    """At most this many SIP calls at once (a caller and a SIP operator use one each); default and
+    upper bound: what the pjsua2 build allows."""
 
 
 class Panel(Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -21,7 +21,17 @@ class Build:
     note: str = ""
 
 
-def detect(module, version: str) -> Build:
+def detect(module, version: str, configured: int | None = None) -> Build:
+    """The build, with the call limit lowered to `configured` (settings sip.max_calls) if smaller."""
+    build = _detect(module, version)
+    if configured is not None and configured < build.max_calls:
+        return replace(build, max_calls=configured,
+                       note=f"limited to {configured} SIP calls by sip.max_calls (the build allows "
+                            f"{build.max_calls})")
+    return build
+
+
+def _detect(module, version: str) -> Build:
     info = Path(module.__file__).with_name(BUILD_INFO)
     if info.exists():
         data = json.loads(info.read_text())

@@ -172,10 +172,11 @@ class PjsuaTelephony:
     def start(self, settings: Settings, port: int) -> None:
         self.ep = Endpoint(self)
         self.ep.libCreate()
+        self.build = capacity.detect(pj, self.ep.libVersion().full, settings.sip.max_calls)
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = 128
+        cfg.uaConfig.maxCalls = self.build.max_calls
         cfg.uaConfig.userAgent = "Switchboard"
         cfg.logConfig.level = 2
         cfg.logConfig.consoleLevel = 1
@@ -204,7 +205,6 @@ class PjsuaTelephony:
         acfg.idUri = f"sip:switchboard@{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
         self.account = Account(self)
         self.account.create(acfg, True)
-        self.build = capacity.detect(pj, self.ep.libVersion().full)
         self.configure(settings)
         log.info("SIP on %s:%d, pjsua2 %s, %s, up to %d calls", settings.sip.address, port,
                  self.build.version, self.build.name, self.build.max_calls)

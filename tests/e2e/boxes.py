@@ -10,14 +10,14 @@ STATION_HZ = {"st1": 1300, "st2": 1500, "st3": 2100}
 CALLER_HZ, SIP_OPERATOR_HZ = 600, 1700
 
 
-def box(operators=None, queue=None, menu=None, hours=None) -> str:
+def box(operators=None, queue=None, menu=None, hours=None, sip=None) -> str:
     operators = operators or [{"name": n, "kind": "station", "auto_answer_s": 1.5, "voice": f"voice-{n}"}
                               for n in ("st1",)]
     queue = {"name": "desk", "operators": [o["name"] for o in operators], "strategy": "linear",
              "ring_timeout_s": 3, "retry_delay_s": 0.5, "wrapup_s": 2, "max_wait_s": 60,
              "fallback": "message:bye", "music": "music", **(queue or {})}
     data = {
-        "sip": {"address": "127.0.0.1"},
+        "sip": {"address": "127.0.0.1", **(sip or {})},
         "prompts": {
             "greeting": {"tone_hz": GREETING_HZ, "seconds": 0.8},
             "disclosure": {"tone_hz": DISCLOSURE_HZ, "seconds": 0.8},
