@@ -41,7 +41,8 @@ def test_unit_verifies_cleanly(root, unit):
 
 def test_the_check_catches_a_typo(root):
     broken = root / "etc/systemd/system/broken.service"
-    broken.write_text((root / "etc/systemd/system" / UNITS[0].name).read_text().replace("Type=notify", "Type=notfy"))
+    engine = (root / "etc/systemd/system/switchboard-engine.service").read_text()
+    broken.write_text(engine.replace("Type=notify", "Type=notfy"))
     result = subprocess.run(["systemd-analyze", "verify", f"--root={root}", "broken.service"],
                             capture_output=True, text=True, timeout=60)
     assert "notfy" in result.stdout + result.stderr
