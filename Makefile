@@ -2,25 +2,33 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-DEBS   := sip-tester espeak-ng sox socat systemd chromium shellcheck
+# Debian packages: what the box runs with (speech for prompts, audio conversion), and what the
+# tests add (SIPp, a serial-cable stand-in, unit checks, a browser, a shell linter).
+RUN_DEBS  := espeak-ng sox
+TEST_DEBS := sip-tester socat systemd chromium shellcheck
 STAMP  := $(VENV)/.installed
 # `make pjsua2`: a pjproject source tree or tarball to build from (unset: download the pinned release).
 PJPROJECT_SRC ?=
 PJSUA2_BUILD_DIR ?= $(CURDIR)/build/pjsua2
 
-.PHONY: run test unit deps venv clean pjsua2
+.PHONY: run test unit deps test-deps install-debs clean pjsua2
 
 run: $(STAMP)
 	$(VENV)/bin/switchboard run --sim $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) test-deps
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
-unit: $(STAMP)
+unit: $(STAMP) test-deps
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-# Debian packages the box and its tests use (SIPp, speech synthesis, audio tools).
 deps:
+	@$(MAKE) --no-print-directory install-debs DEBS="$(RUN_DEBS)"
+
+test-deps:
+	@$(MAKE) --no-print-directory install-debs DEBS="$(TEST_DEBS)"
+
+install-debs:
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $$missing"; \
