@@ -111,21 +111,48 @@ def cmd_config_export(args) -> int:
 
 def cmd_config_import(args) -> int:
     """Validate a TOML configuration, save it and apply it to the running engine (no call dropped)."""
-    text = Path(args.file).read_text()
+    return _save_config(args.data_dir, Path(args.file).read_text(), f"import {args.file}")
+
+
+def _save_config(data_dir: str, text: str, source: str) -> int:
     settings_mod.from_toml(text)  # refuse early, with every problem listed
     try:
-        result = request(args.data_dir, "config_import", toml=text, source=f"import {args.file}", timeout=120)
-        print(result["message"])
+        print(request(data_dir, "config_import", toml=text, source=source, timeout=120)["message"])
     except EngineNotRunning:
         from firmware import prompts
         from firmware.store.writer import Writer
-        new = settings_mod.from_toml(text)
-        prompts.render_all(new, Path(args.data_dir))
-        writer = Writer(Path(args.data_dir))
-        writer.save_config(text, f"import {args.file}")
+        prompts.render_all(settings_mod.from_toml(text), Path(data_dir))
+        writer = Writer(Path(data_dir))
+        writer.save_config(text, source)
         writer.close()
         print("configuration saved; the engine is not running and will use it when it starts")
     return 0
+
+
+def _stored_config(data_dir: str) -> dict:
+    import tomllib
+    text = queries.current_config(dbmod.open_read(data_dir))
+    if text is None:
+        raise FileNotFoundError("no configuration stored yet")
+    return tomllib.loads(text)
+
+
+def cmd_config_get(args) -> int:
+    """Show one configuration value, e.g. queues.front-desk.ring_timeout_s (lists by item name)."""
+    from firmware import config_paths
+    import tomli_w
+    value = config_paths.get(_stored_config(args.data_dir), args.key)
+    print(tomli_w.dumps({"v": value})[4:].rstrip() if not isinstance(value, dict) else tomli_w.dumps(value).rstrip())
+    return 0
+
+
+def cmd_config_set(args) -> int:
+    """Change one configuration value (validated, saved and applied like an import)."""
+    from firmware import config_paths
+    import tomli_w
+    data = _stored_config(args.data_dir)
+    config_paths.set_value(data, args.key, args.value)
+    return _save_config(args.data_dir, tomli_w.dumps(data), f"set {args.key}")
 
 
 def cmd_config_check(args) -> int:
@@ -278,6 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?")
     p = command("import", cmd_config_import, config)
     p.add_argument("file")
+    p = command("get", cmd_config_get, config)
+    p.add_argument("key")
+    p = command("set", cmd_config_set, config)
+    p.add_argument("key")
+    p.add_argument("value", help='a TOML value: 30, true, "text", ["a", "b"]')
     p = command("check", cmd_config_check, config)
     p.add_argument("file")
     command("keys", cmd_config_keys, config)
@@ -338,8 +370,8 @@ def dispatch(args) -> int:
         for key, value, reason in exc.problems:
             print(f"  {key} = {value!r}: {reason}", file=sys.stderr)
         return 2
-    except (EngineNotRunning, ControlError, FileNotFoundError) as exc:
-        print(f"switchboard: {exc}", file=sys.stderr)
+    except (EngineNotRunning, ControlError, FileNotFoundError, KeyError) as exc:
+        print(f"switchboard: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
