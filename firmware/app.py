@@ -109,7 +109,7 @@ def run(options: Options) -> int:
                     indicators=panels.PanelIndicators(panel) if panel else None)
     info = {"sip": {"address": settings.sip.address, "port": port}, "pid": os.getpid(),
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
-    control = ControlServer(data_dir, loop.post, writer, info, press)
+    control = ControlServer(data_dir, loop.post, writer, info, press, panel)
     control.start()
     notifier = Notifier()
     for sig in (signal.SIGINT, signal.SIGTERM):

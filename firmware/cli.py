@@ -182,6 +182,12 @@ def cmd_hours(args) -> int:
     return 0
 
 
+def cmd_panel_test(args) -> int:
+    """Blink every LED of the operator panels for --seconds (a wiring check for technicians)."""
+    print(request(args.data_dir, "panel_test", seconds=args.seconds))
+    return 0
+
+
 def cmd_watchdog_test(args) -> int:
     """Hold the engine loop for --seconds to check that systemd's watchdog restarts a hung engine."""
     print(request(args.data_dir, "watchdog_test", seconds=args.seconds))
@@ -320,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tty", help="serial device to run on (default: this terminal)")
     command("disk", cmd_disk)
     command("network", cmd_network)
+    p = command("panel-test", cmd_panel_test)
+    p.add_argument("--seconds", type=float, default=10)
     p = command("watchdog-test", cmd_watchdog_test)
     p.add_argument("--seconds", type=float, default=30)
     p = command("log", cmd_log)

@@ -24,9 +24,11 @@ REPLY_TIMEOUT_S = 10
 
 
 class ControlServer:
-    def __init__(self, data_dir: Path, post: Callable, writer, info: dict, press: Callable | None = None):
+    def __init__(self, data_dir: Path, post: Callable, writer, info: dict, press: Callable | None = None,
+                 panel=None):
         self.data_dir, self.post, self.writer, self.info = Path(data_dir), post, writer, info
         self.press = press  # simulation: drives a station's mock button pins
+        self.panel = panel
         self.path = self.data_dir / SOCKET_NAME
         self._server = None
         self._lock = threading.Lock()  # one configuration change at a time
@@ -35,6 +37,7 @@ class ControlServer:
             "status": lambda req: {**self.info, **self._ask(ev.GetStatus())},
             "operator": lambda req: self._ask(ev.OperatorAction(req["name"], req["action"], req.get("reason", ""))),
             "press": self._press,
+            "panel_test": self._panel_test,
             "hours": lambda req: self._ask(ev.SetHoursOverride(req["mode"])),
             "reload": self._reload,
             "config_import": self._config_import,
@@ -78,6 +81,15 @@ class ControlServer:
         if self.press is None:
             raise ValueError("buttons can be pressed from the command line only in simulation")
         return {"message": self.press(req["station"], req["button"], bool(req.get("long")))}
+
+    def _panel_test(self, req: dict) -> str:
+        if self.panel is None:
+            raise ValueError("this box has no operator panel configured (panel.pins)")
+        seconds = float(req.get("seconds", 10))
+        if not 0 < seconds <= 120:
+            raise ValueError("seconds must be between 0 and 120")
+        self.panel.blink_all(seconds)
+        return f"every panel LED blinks for {seconds:g} s, then shows its state again"
 
     def _watchdog_test(self, req: dict) -> str:
         seconds = float(req.get("seconds", 30))

@@ -60,3 +60,13 @@ def test_the_demo_box_from_an_empty_data_directory(make_engine):
     assert rec["operator"] in ("st1", "st2", "st3")
     assert tone_seconds(rec["recording"], 600) > 2  # the test phone's voice is in the recording
 
+
+
+def test_panel_buttons_through_gpio_pins_pause_and_log_out(make_engine):
+    engine = make_engine(box())
+    states = lambda: {o["name"]: (o["state"], o["reason"]) for o in engine.status()["operators"]}
+    assert "pressed ready on st1" in engine.cli("sim", "press", "st1", "ready").stdout
+    engine.wait_for(lambda: states()["st1"] == ("paused", "button"), what="paused by the button")
+    engine.cli("sim", "press", "st1", "ready", "--long")
+    engine.wait_for(lambda: states()["st1"] == ("logged_out", "long press"), what="logged out by a long press")
+    assert "every panel LED blinks" in engine.cli("panel-test", "--seconds", "1").stdout
