@@ -12,7 +12,10 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.modem import LinePolicy, Modem, ModemSettings
 from firmware import panels, prompts, settings as settings_mod
+from firmware.events import DeviceEvent
+from firmware.simulation import Simulation
 from firmware.notify import Notifier
 from firmware.control.server import ControlServer
 from firmware.engine.core import Engine
@@ -65,6 +68,7 @@ class NoHeadsetDriver:
 
 
 def run(options: Options) -> int:
+    from firmware.telephony.modems import ModemLine
     from firmware.telephony.sip import PjsuaTelephony, StartError
     from firmware.telephony.stations import SimulatedStation
 
@@ -103,13 +107,20 @@ def run(options: Options) -> int:
         writer.close()
         return 1
     override = queries.state(dbmod.open_read(data_dir), "hours_override", "auto")
-    panel, press = panels.build(settings, options.sim, loop.post)
+    panel, pin_map = panels.build(settings, options.sim, loop.post)
+    simulation = Simulation(panel, pin_map, data_dir) if options.sim else None
+    for line in settings.lines:
+        if line.kind == "modem":
+            device = simulation.modem(line.name).path if simulation else line.device
+            tel.add_modem_line(ModemLine(line.name, Modem(
+                device, lambda event, name=line.name: loop.emit(DeviceEvent(f"modem:{name}", event)),
+                ModemSettings(line=LinePolicy(answer_after_rings=line.answer_after_rings)))))
     engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
                     wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override,
                     indicators=panels.PanelIndicators(panel) if panel else None)
     info = {"sip": {"address": settings.sip.address, "port": port}, "pid": os.getpid(),
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
-    control = ControlServer(data_dir, loop.post, writer, info, press, panel)
+    control = ControlServer(data_dir, loop.post, writer, info, simulation, panel)
     control.start()
     notifier = Notifier()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -129,6 +140,8 @@ def run(options: Options) -> int:
         loop.clear()
         if panel:
             panel.close()
+        if simulation:
+            simulation.close()
         del engine
         tel.shutdown()
         writer.close()

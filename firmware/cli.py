@@ -262,6 +262,13 @@ def cmd_sim_call(args) -> int:
     return phone.main(argv)
 
 
+def cmd_sim_line(args) -> int:
+    """Be the caller on a simulated analog line: ring [NUMBER], dtmf DIGITS, voice HZ, busy (hang
+    up), heard FILE (save what the caller heard)."""
+    print(request(args.data_dir, "sim_line", line=args.line, action=args.action, value=args.value or ""))
+    return 0
+
+
 def cmd_sim_press(args) -> int:
     """Press a button on a simulated station's panel (answer: answer or hang up; ready: ready or pause,
     --long to log out; transfer)."""
@@ -350,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", help="save what the caller heard to this WAV file")
     p.add_argument("--max-seconds", type=float, default=120)
     p.add_argument("--json", action="store_true")
+    p = command("line", cmd_sim_line, sim)
+    p.add_argument("line")
+    p.add_argument("action", choices=["ring", "dtmf", "voice", "busy", "heard"])
+    p.add_argument("value", nargs="?")
     p = command("press", cmd_sim_press, sim)
     p.add_argument("station")
     p.add_argument("button", choices=["answer", "ready", "transfer"])

@@ -22,6 +22,8 @@ class IncomingCall:
     dialled: str
     caller_id: str
     caller_name: str = ""
+    line: str | None = None
+    """Set for calls on a line of the box's own (a modem); SIP calls are matched by source address."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,14 @@ class IncomingRefused:
     source_ip: str
     status: int
     reason: str
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    """Something a hardware driver reported (a modem line's ring, digit, hang-up, fault)."""
+
+    source: str
+    event: object
 
 
 @dataclass(frozen=True)
@@ -110,5 +120,5 @@ class HoldLoop:
     seconds: float
 
 
-Event = IncomingCall | IncomingRefused | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
+Event = IncomingCall | IncomingRefused | DeviceEvent | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
 Command = OperatorAction | PanelButton | Reload | SetHoursOverride | GetStatus | HoldLoop

@@ -7,7 +7,6 @@ import logging
 from typing import Callable
 
 from drivers.panel import BoxHealth, PinMap, make_panel
-from drivers.panel.mock import press_button
 from firmware import events as ev
 from firmware.settings import Settings
 
@@ -43,20 +42,13 @@ def simulated_pin_map(settings: Settings) -> PinMap:
 
 
 def build(settings: Settings, sim: bool, post: Callable):
-    """(panel or None, press function or None) for this box; presses are posted to the engine loop."""
+    """(panel or None, its pin map) for this box; button presses are posted to the engine loop."""
     def on_button(station, button, long_press):
         post(ev.PanelButton(station, str(button), long_press))
 
     if sim:
         pin_map = simulated_pin_map(settings)
-        panel = make_panel("mock", pin_map, on_button)
-
-        def press(station: str, button: str, long_press: bool = False) -> str:
-            if station not in pin_map.stations:
-                raise KeyError(f"station {station!r} has no panel")
-            press_button(panel, station, button, seconds=pin_map.long_press_s + 0.3 if long_press else 0.1)
-            return f"pressed {'and held ' if long_press else ''}{button} on {station}"
-        return panel, press
+        return make_panel("mock", pin_map, on_button), pin_map
     if settings.panel is None:
         return None, None
-    return make_panel(settings.panel.driver, settings.panel.pins, on_button), None
+    return make_panel(settings.panel.driver, settings.panel.pins, on_button), settings.panel.pins

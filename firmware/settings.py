@@ -103,10 +103,16 @@ class Line(Model):
 
     name: Name
     """Unique name of the line (lower case letters, digits, - and _)."""
-    kind: Literal["sip_trunk", "fxo_gateway"] = "sip_trunk"
-    """sip_trunk (a SIP provider) or fxo_gateway (an analog line behind a SIP gateway)."""
-    allow: list[str] = Field(min_length=1)
-    """Addresses (IP or CIDR) whose INVITEs are accepted on this line; all others get 403."""
+    kind: Literal["sip_trunk", "fxo_gateway", "modem"] = "sip_trunk"
+    """sip_trunk (a SIP provider), fxo_gateway (an analog line behind a SIP gateway), or modem (an
+    analog line on a USB voice modem of the box)."""
+    allow: list[str] = []
+    """SIP lines: addresses (IP or CIDR) whose INVITEs are accepted on this line; all others get 403."""
+    device: str | None = None
+    """Modem lines: the serial device, e.g. /dev/ttyACM0 or a stable udev name (in simulation a
+    simulated modem is used whatever this says)."""
+    answer_after_rings: int = Field(default=2, ge=1, le=10)
+    """Modem lines: answer after this many rings (caller ID arrives between the first two)."""
     routes: list[Route] = Field(min_length=1)
     """Which menu each dialled number reaches; an exact number wins over "*"."""
 
@@ -116,6 +122,14 @@ class Line(Model):
         for item in value:
             ipaddress.ip_network(item, strict=False)  # raises ValueError with a clear message
         return value
+
+    @model_validator(mode="after")
+    def _kind_fields(self):
+        if self.kind == "modem" and not self.device:
+            raise ValueError('a modem line needs device = "/dev/ttyACM0" (or its udev name)')
+        if self.kind != "modem" and not self.allow:
+            raise ValueError("a SIP line needs allow = [the addresses its calls come from]")
+        return self
 
     def accepts(self, address: str) -> bool:
         ip = ipaddress.ip_address(address)

@@ -118,6 +118,12 @@ class FakeTelephony:
     def capacity(self):
         return {"max_calls": self.max_calls, "in_use": self.sip_calls()}
 
+    def line_state(self, line):
+        return "listening"
+
+    def device_event(self, source, event):
+        return list(event)  # tests hand in the engine events a device would have produced
+
     # helpers for tests
     def new_incoming(self) -> str:
         leg = f"in{next(self._ids)}"

@@ -24,10 +24,9 @@ REPLY_TIMEOUT_S = 10
 
 
 class ControlServer:
-    def __init__(self, data_dir: Path, post: Callable, writer, info: dict, press: Callable | None = None,
-                 panel=None):
+    def __init__(self, data_dir: Path, post: Callable, writer, info: dict, simulation=None, panel=None):
         self.data_dir, self.post, self.writer, self.info = Path(data_dir), post, writer, info
-        self.press = press  # simulation: drives a station's mock button pins
+        self.simulation = simulation  # the far ends of simulated hardware (`switchboard sim ...`)
         self.panel = panel
         self.path = self.data_dir / SOCKET_NAME
         self._server = None
@@ -37,6 +36,7 @@ class ControlServer:
             "status": lambda req: {**self.info, **self._ask(ev.GetStatus())},
             "operator": lambda req: self._ask(ev.OperatorAction(req["name"], req["action"], req.get("reason", ""))),
             "press": self._press,
+            "sim_line": self._sim_line,
             "panel_test": self._panel_test,
             "hours": lambda req: self._ask(ev.SetHoursOverride(req["mode"])),
             "reload": self._reload,
@@ -77,10 +77,16 @@ class ControlServer:
             log.exception("control command %s failed", request.get("cmd"))
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
+    def _simulated(self):
+        if self.simulation is None:
+            raise ValueError("this is real hardware: `switchboard sim` commands work only in simulation")
+        return self.simulation
+
     def _press(self, req: dict) -> dict:
-        if self.press is None:
-            raise ValueError("buttons can be pressed from the command line only in simulation")
-        return {"message": self.press(req["station"], req["button"], bool(req.get("long")))}
+        return {"message": self._simulated().press(req["station"], req["button"], bool(req.get("long")))}
+
+    def _sim_line(self, req: dict) -> str:
+        return self._simulated().line(req["line"], req["action"], str(req.get("value", "")))
 
     def _panel_test(self, req: dict) -> str:
         if self.panel is None:

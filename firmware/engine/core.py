@@ -101,7 +101,8 @@ class Engine:
 
     # --- incoming calls and the IVR ---------------------------------------------------------------
     def on_IncomingCall(self, e: ev.IncomingCall) -> None:
-        line = next((ln for ln in self.settings.lines if ln.accepts(e.source_ip)), None)
+        line = next((ln for ln in self.settings.lines
+                     if (ln.name == e.line if e.line else ln.kind != "modem" and ln.accepts(e.source_ip))), None)
         call_id = self._new_id()
         row = {"id": call_id, "line": line.name if line else None, "caller_id": e.caller_id,
                "caller_name": e.caller_name, "dialled": e.dialled, "source_ip": e.source_ip,
@@ -129,6 +130,10 @@ class Engine:
         self.tel.answer(e.leg)
         intro = (route.greeting, self.settings.recording.disclosure_prompt)
         self._go(s, f"menu:{menu}", intro=tuple(p for p in intro if p))
+
+    def on_DeviceEvent(self, e: ev.DeviceEvent) -> None:
+        for event in self.tel.device_event(e.source, e.event):
+            getattr(self, "on_" + type(event).__name__)(event)
 
     def on_IncomingRefused(self, e: ev.IncomingRefused) -> None:
         cap = self.tel.capacity()
@@ -528,7 +533,7 @@ class Engine:
         return {
             "capacity": self.tel.capacity(),
             "hours": {"open": self.is_open(), "override": self.hours_override},
-            "lines": [{"name": ln.name, "kind": ln.kind, "allow": ln.allow, "state": "listening"}
+            "lines": [{"name": ln.name, "kind": ln.kind, "allow": ln.allow, "state": self.tel.line_state(ln.name)}
                       for ln in self.settings.lines],
             "operators": [{"name": op.name, "kind": op.config.kind, "state": op.state.value,
                            "reason": op.reason, "for_s": round(now - op.since, 1), "call": op.call_id,

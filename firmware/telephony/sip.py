@@ -21,6 +21,7 @@ from firmware import events as ev
 from firmware.engine.ports import CapacityReached, DialFailed
 from firmware.settings import Settings
 from firmware.telephony import capacity
+from firmware.telephony.modems import ModemLine
 from firmware.telephony.stations import StationAudio
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ class Leg:
     name: str
     call: SipCall | None = None
     station: StationAudio | None = None
+    line: ModemLine | None = None   # a call on a modem line: audio through `port`
+    port: object = None
     media_ready: bool = False
     source: object = None          # what the leg hears: a Player, a music player, or None
     peer: str | None = None        # bridged with this leg
@@ -129,11 +132,11 @@ class Leg:
 
     def tx(self):
         """The audio this leg sends into the bridge."""
-        return self.station.tx if self.station else self._call_audio()
+        return self.station.tx if self.station else self.port or self._call_audio()
 
     def rx(self):
         """Where the audio this leg hears goes."""
-        return self.station.rx if self.station else self._call_audio()
+        return self.station.rx if self.station else self.port or self._call_audio()
 
     def _call_audio(self):
         if not self.media_ready:
@@ -162,6 +165,7 @@ class PjsuaTelephony:
         self.voices: dict[str, str | None] = {}
         self.legs: dict[str, Leg] = {}
         self.music_players: dict[str, pj.AudioMediaPlayer] = {}
+        self.modem_lines: dict[str, ModemLine] = {}
         self.recorders: dict[str, pj.AudioMediaRecorder] = {}
         self._ids = itertools.count(1)
         self.ep = None
@@ -228,6 +232,8 @@ class PjsuaTelephony:
             if leg.station:
                 leg.station.close()
         self.legs.clear()
+        for line in self.modem_lines.values():
+            line.modem.close()
         self.music_players.clear()
         self.recorders.clear()
         sys.last_type = sys.last_value = sys.last_traceback = None
@@ -246,6 +252,26 @@ class PjsuaTelephony:
     def capacity(self) -> dict:
         return capacity.as_dict(self.build, self.sip_calls())
 
+    def line_state(self, line: str) -> str:
+        return self.modem_lines[line].state if line in self.modem_lines else "listening"
+
+    def add_modem_line(self, line: ModemLine) -> None:
+        self.modem_lines[line.name] = line
+        line.modem.start()
+
+    def device_event(self, source: str, event) -> list:
+        line = self.modem_lines.get(source.removeprefix("modem:"))
+        events = line.translate(event, self._modem_leg) if line else []
+        for e in events:
+            if isinstance(e, ev.LegEnded):
+                self.forget(e.leg)  # the line is on hook again: its media port goes
+        return events
+
+    def _modem_leg(self, line: ModemLine, port) -> str:
+        leg = f"{line.name}#{next(self._ids)}"
+        self.legs[leg] = Leg(leg, line=line, port=port, media_ready=True)
+        return leg
+
     @property
     def max_calls(self) -> int:
         return self.build.max_calls
@@ -263,11 +289,13 @@ class PjsuaTelephony:
         self.emit(ev.IncomingCall(leg, host, dialled, caller, name))
 
     def answer(self, leg: str) -> None:
-        self._respond(leg, 200)
+        self._respond(leg, 200)  # a modem line is already off hook when its call reaches the engine
 
     def reject(self, leg: str, code: int) -> None:
         entry = self.legs.get(leg)
-        if entry and entry.call:
+        if entry and entry.line:
+            self.hangup(leg)
+        elif entry and entry.call:
             prm = pj.CallOpParam()
             prm.statusCode = code
             _try(entry.call.hangup, prm)
@@ -307,6 +335,8 @@ class PjsuaTelephony:
         if entry.call is not None:
             _try(entry.call.hangup, pj.CallOpParam())
         else:
+            if entry.line:
+                entry.line.modem.hang_up()
             self.forget(leg)
 
     def forget(self, leg: str) -> None:
@@ -316,6 +346,7 @@ class PjsuaTelephony:
         entry.media_ready = False  # its ports are gone or going with the call
         self._unbridge(entry)
         entry.source = None
+        entry.port = None  # destroys a modem line's media port
         if entry.station:
             entry.station.close()
 

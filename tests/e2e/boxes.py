@@ -10,7 +10,7 @@ STATION_HZ = {"st1": 1300, "st2": 1500, "st3": 2100}
 CALLER_HZ, SIP_OPERATOR_HZ = 600, 1700
 
 
-def box(operators=None, queue=None, menu=None, hours=None, sip=None) -> str:
+def box(operators=None, queue=None, menu=None, hours=None, sip=None, modem=False) -> str:
     operators = operators or [{"name": n, "kind": "station", "auto_answer_s": 1.5, "voice": f"voice-{n}"}
                               for n in ("st1",)]
     queue = {"name": "desk", "operators": [o["name"] for o in operators], "strategy": "linear",
@@ -28,7 +28,9 @@ def box(operators=None, queue=None, menu=None, hours=None, sip=None) -> str:
         },
         "recording": {"disclosure_prompt": "disclosure"},
         "lines": [{"name": "gw", "kind": "fxo_gateway", "allow": ["127.0.0.1"],
-                   "routes": [{"number": "*", "greeting": "greeting", "day_menu": "main"}]}],
+                   "routes": [{"number": "*", "greeting": "greeting", "day_menu": "main"}]}]
+        + ([{"name": "analog", "kind": "modem", "device": "/dev/ttyACM0",
+             "routes": [{"number": "*", "greeting": "greeting", "day_menu": "main"}]}] if modem else []),
         "menus": [{"name": "main", "prompt": "menu", "options": {"1": "queue:desk", "2": "message:bye"},
                    "timeout_s": 6, "retries": 1, "on_noinput": "hangup", "on_invalid": "hangup", **(menu or {})}],
         "queues": [queue],

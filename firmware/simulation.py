@@ -1,0 +1,60 @@
+"""The simulated hardware's far ends, for `switchboard sim ...`: a finger on a station's buttons, and
+the telephone exchange behind each simulated modem line (rings, caller ID, a caller's voice and
+digits, hanging up by busy tone)."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+from drivers.modem.simulator import SimCallerId, SimulatedModem
+from drivers.panel.mock import press_button
+
+FOREVER_S = 10 * 365 * 86400
+
+
+class Simulation:
+    def __init__(self, panel, pin_map, data_dir: Path):
+        self.panel, self.pin_map, self.data_dir = panel, pin_map, Path(data_dir)
+        self.modems: dict[str, SimulatedModem] = {}
+
+    def modem(self, line: str) -> SimulatedModem:
+        """A simulated modem for a line, on a pty; the driver opens `.path` like a real device."""
+        sim = SimulatedModem(directory=str(self.data_dir / "modems" / line), lifetime=FOREVER_S)
+        (self.data_dir / "modems" / line).mkdir(parents=True, exist_ok=True)
+        sim.start()
+        self.modems[line] = sim
+        return sim
+
+    def press(self, station: str, button: str, long_press: bool = False) -> str:
+        if station not in self.pin_map.stations:
+            raise KeyError(f"station {station!r} has no panel")
+        press_button(self.panel, station, button,
+                     seconds=self.pin_map.long_press_s + 0.3 if long_press else 0.1)
+        return f"pressed {'and held ' if long_press else ''}{button} on {station}"
+
+    def line(self, line: str, action: str, value: str = "") -> str:
+        """ring [caller number], dtmf DIGITS, voice HZ (the caller speaks a tone), busy (the caller
+        hangs up: the exchange sends busy tone), heard FILE (what the caller heard, as a WAV)."""
+        sim = self.modems.get(line)
+        if sim is None:
+            raise KeyError(f"no simulated modem line named {line!r}")
+        if action == "ring":
+            sim.ring(3, SimCallerId(number=value or "5551234"))
+        elif action == "dtmf":
+            sim.dtmf(value)
+        elif action == "voice":
+            sim.phone.play_tone(float(value or 600))
+        elif action == "busy":
+            sim.busy_tone(dle=False, audio=True)
+        elif action == "heard":
+            with wave.open(value, "wb") as w:
+                w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+                w.writeframes(sim.phone.heard())
+        else:
+            raise ValueError(f"unknown line action {action!r} (ring, dtmf, voice, busy, heard)")
+        return f"{line}: {action} {value}".strip()
+
+    def close(self) -> None:
+        for sim in self.modems.values():
+            sim.close()

@@ -1,0 +1,77 @@
+"""Analog lines through voice modems, as legs of the conference bridge.
+
+The modem driver runs its own threads and only hands its events to the loop (`DeviceEvent`); here,
+on the loop thread, they become the engine's events for a leg. Call audio crosses into the bridge
+through a pjsua2 `AudioMediaPort` whose callbacks (on the media clock thread) only pop and push
+20 ms frames of the driver's buffers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pjsua2 as pj
+
+from drivers.modem import CallConnected, CallEnded, DigitReceived, LineChanged, Modem, ModemFault
+from firmware import events as ev
+
+log = logging.getLogger(__name__)
+FRAME_BYTES = 320
+
+
+class ModemPort(pj.AudioMediaPort):
+    def __init__(self, modem: Modem):
+        super().__init__()
+        self.modem = modem
+
+    def onFrameRequested(self, frame):
+        try:
+            frame.buf = pj.ByteVector(self.modem.rx.pop())
+            frame.size = FRAME_BYTES
+            frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+        except Exception:
+            log.exception("modem port: frame requested")
+
+    def onFrameReceived(self, frame):
+        try:
+            if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
+                self.modem.tx.push(bytes(frame.buf))
+        except Exception:
+            log.exception("modem port: frame received")
+
+
+def make_port(modem: Modem, name: str) -> ModemPort:
+    fmt = pj.MediaFormatAudio()
+    fmt.init(pj.PJMEDIA_FORMAT_PCM, 8000, 1, 20000, 16)
+    port = ModemPort(modem)
+    port.createPort(name, fmt)
+    return port
+
+
+class ModemLine:
+    """One modem line: its driver, the state it reports, and the leg of its call in progress."""
+
+    def __init__(self, name: str, modem: Modem):
+        self.name, self.modem = name, modem
+        self.state = "offline"
+        self.leg: str | None = None
+
+    def translate(self, event, new_leg) -> list:
+        """Driver event -> engine events (on the loop thread). `new_leg(line, port)` registers a leg."""
+        if isinstance(event, LineChanged):
+            self.state = event.state.value
+            log.info("modem line %s: %s -> %s (%s)", self.name, event.previous.value, event.state.value,
+                     event.reason)
+        elif isinstance(event, ModemFault):
+            log.warning("modem line %s: %s; retrying in %.0f s", self.name, event.error, event.retry_in)
+        elif isinstance(event, CallConnected) and event.direction == "incoming":
+            caller = event.caller_id
+            self.leg = new_leg(self, make_port(self.modem, f"modem-{self.name}"))
+            return [ev.IncomingCall(self.leg, "", "", caller.number if caller else "",
+                                    caller.name if caller else "", line=self.name)]
+        elif isinstance(event, DigitReceived) and self.leg:
+            return [ev.DtmfDigit(self.leg, event.digit)]
+        elif isinstance(event, CallEnded) and self.leg:
+            leg, self.leg = self.leg, None
+            return [ev.LegEnded(leg, 0, f"line: {event.cause.value}")]
+        return []
