@@ -182,6 +182,23 @@ def cmd_hours(args) -> int:
     return 0
 
 
+def cmd_line(args) -> int:
+    """A line's state; for a modem line its identity, settings, last raw caller ID and recent line
+    events (--json exports them all)."""
+    info = request(args.data_dir, "line", name=args.name)
+    if args.json:
+        return _print_json(info)
+    print(f"{info['name']} ({info['kind']}): {info['state']}")
+    diag = info["diagnostics"]
+    if diag:
+        print(f"  device {diag['url']}, model {diag.get('model')}, identity {diag.get('identity')}")
+        print(f"  last caller ID report: {diag.get('last_caller_id_raw') or '(none yet)'}")
+        print(f"  reconnects {diag.get('reconnects')}, last error: {diag.get('last_error') or '(none)'}")
+        for entry in diag.get("recent", [])[-15:]:
+            print(f"  {entry['at'][11:19]}  {entry['kind']:<16} {entry['detail']}")
+    return 0
+
+
 def cmd_panel_test(args) -> int:
     """Blink every LED of the operator panels for --seconds (a wiring check for technicians)."""
     print(request(args.data_dir, "panel_test", seconds=args.seconds))
@@ -264,7 +281,7 @@ def cmd_sim_call(args) -> int:
 
 def cmd_sim_line(args) -> int:
     """Be the caller on a simulated analog line: ring [NUMBER], dtmf DIGITS, voice HZ, busy (hang
-    up), heard FILE (save what the caller heard)."""
+    up), unplug / replug the modem, heard FILE (save what the caller heard)."""
     print(request(args.data_dir, "sim_line", line=args.line, action=args.action, value=args.value or ""))
     return 0
 
@@ -333,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tty", help="serial device to run on (default: this terminal)")
     command("disk", cmd_disk)
     command("network", cmd_network)
+    p = command("line", cmd_line)
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
     p = command("panel-test", cmd_panel_test)
     p.add_argument("--seconds", type=float, default=10)
     p = command("watchdog-test", cmd_watchdog_test)
@@ -359,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = command("line", cmd_sim_line, sim)
     p.add_argument("line")
-    p.add_argument("action", choices=["ring", "dtmf", "voice", "busy", "heard"])
+    p.add_argument("action", choices=["ring", "dtmf", "voice", "busy", "unplug", "replug", "heard"])
     p.add_argument("value", nargs="?")
     p = command("press", cmd_sim_press, sim)
     p.add_argument("station")

@@ -114,6 +114,13 @@ class GetStatus:
 
 
 @dataclass(frozen=True)
+class GetLine:
+    """One line's state and, for a modem line, its diagnostics."""
+
+    line: str
+
+
+@dataclass(frozen=True)
 class HoldLoop:
     """The technician's watchdog test: the engine loop stops turning for this long."""
 
@@ -121,4 +128,4 @@ class HoldLoop:
 
 
 Event = IncomingCall | IncomingRefused | DeviceEvent | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
-Command = OperatorAction | PanelButton | Reload | SetHoursOverride | GetStatus | HoldLoop
+Command = OperatorAction | PanelButton | Reload | SetHoursOverride | GetStatus | GetLine | HoldLoop

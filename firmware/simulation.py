@@ -35,7 +35,8 @@ class Simulation:
 
     def line(self, line: str, action: str, value: str = "") -> str:
         """ring [caller number], dtmf DIGITS, voice HZ (the caller speaks a tone), busy (the caller
-        hangs up: the exchange sends busy tone), heard FILE (what the caller heard, as a WAV)."""
+        hangs up: the exchange sends busy tone), unplug / replug (the USB modem), heard FILE (what
+        the caller heard, as a WAV)."""
         sim = self.modems.get(line)
         if sim is None:
             raise KeyError(f"no simulated modem line named {line!r}")
@@ -47,12 +48,16 @@ class Simulation:
             sim.phone.play_tone(float(value or 600))
         elif action == "busy":
             sim.busy_tone(dle=False, audio=True)
+        elif action == "unplug":
+            sim.unplug()
+        elif action == "replug":
+            sim.replug()
         elif action == "heard":
             with wave.open(value, "wb") as w:
                 w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
                 w.writeframes(sim.phone.heard())
         else:
-            raise ValueError(f"unknown line action {action!r} (ring, dtmf, voice, busy, heard)")
+            raise ValueError(f"unknown line action {action!r} (ring, dtmf, voice, busy, unplug, replug, heard)")
         return f"{line}: {action} {value}".strip()
 
     def close(self) -> None:

@@ -121,6 +121,9 @@ class FakeTelephony:
     def line_state(self, line):
         return "listening"
 
+    def line_diagnostics(self, line):
+        return None
+
     def device_event(self, source, event):
         return list(event)  # tests hand in the engine events a device would have produced
 

@@ -35,6 +35,7 @@ class ControlServer:
             "ping": lambda req: "pong",
             "status": lambda req: {**self.info, **self._ask(ev.GetStatus())},
             "operator": lambda req: self._ask(ev.OperatorAction(req["name"], req["action"], req.get("reason", ""))),
+            "line": lambda req: self._ask(ev.GetLine(req["name"])),
             "press": self._press,
             "sim_line": self._sim_line,
             "panel_test": self._panel_test,

@@ -387,15 +387,16 @@ class Engine:
         if s is None:
             return
         name = owner[1]
-        if name is None:  # the caller hung up
+        if name is None:  # the caller hung up, or the caller's line failed (5xx)
+            why = e.reason if e.status >= 500 else "caller hung up"
             if s.state == CallState.queued:
                 self._leave_queue(s)
                 self.store.queue_event(s.id, s.queue.name, "abandon", detail=f"waited {self._waited(s):.0f} s")
-                return self._end(s, "abandoned", "caller hung up in queue")
+                return self._end(s, "abandoned", f"{why} in queue")
             if s.state == CallState.connected:
-                self.store.queue_event(s.id, s.queue.name, "complete", s.operator, "caller hung up")
-                return self._end(s, "answered", "caller hung up")
-            return self._end(s, s.disposition or "ivr_hangup", s.end_reason or "caller hung up in IVR")
+                self.store.queue_event(s.id, s.queue.name, "complete", s.operator, why)
+                return self._end(s, "answered", why)
+            return self._end(s, s.disposition or "ivr_hangup", s.end_reason or f"{why} in IVR")
         if s.state == CallState.connected and e.leg == s.operator_leg:
             self.store.queue_event(s.id, s.queue.name, "complete", name, "operator hung up")
             return self._end(s, "answered", "operator hung up")
@@ -521,6 +522,13 @@ class Engine:
         self.hours_override = c.mode
         self.store.set_state("hours_override", c.mode)
         return {"message": f"hours: {c.mode}", "open": self.is_open()}
+
+    def on_GetLine(self, c: ev.GetLine) -> dict:
+        line = next((ln for ln in self.settings.lines if ln.name == c.line), None)
+        if line is None:
+            raise KeyError(f"no line named {c.line!r}")
+        return {"name": line.name, "kind": line.kind, "state": self.tel.line_state(line.name),
+                "diagnostics": self.tel.line_diagnostics(line.name)}
 
     def on_HoldLoop(self, c: ev.HoldLoop) -> None:
         time.sleep(c.seconds)  # deliberately blocks: proves the watchdog catches a hung loop

@@ -12,7 +12,8 @@ import logging
 
 import pjsua2 as pj
 
-from drivers.modem import CallConnected, CallEnded, DigitReceived, LineChanged, Modem, ModemFault
+from drivers.modem import (CallConnected, CallEnded, DigitReceived, HangupCause, LineChanged, Modem,
+                           ModemFault)
 from firmware import events as ev
 
 log = logging.getLogger(__name__)
@@ -73,5 +74,6 @@ class ModemLine:
             return [ev.DtmfDigit(self.leg, event.digit)]
         elif isinstance(event, CallEnded) and self.leg:
             leg, self.leg = self.leg, None
-            return [ev.LegEnded(leg, 0, f"line: {event.cause.value}")]
+            lost = event.cause == HangupCause.failed  # the modem vanished or stopped answering
+            return [ev.LegEnded(leg, 503 if lost else 0, "line lost" if lost else f"line: {event.cause.value}")]
         return []

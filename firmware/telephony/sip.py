@@ -255,6 +255,10 @@ class PjsuaTelephony:
     def line_state(self, line: str) -> str:
         return self.modem_lines[line].state if line in self.modem_lines else "listening"
 
+    def line_diagnostics(self, line: str) -> dict | None:
+        """A modem line's identity, settings, last raw caller ID and recent line events."""
+        return self.modem_lines[line].modem.diagnostics() if line in self.modem_lines else None
+
     def add_modem_line(self, line: ModemLine) -> None:
         self.modem_lines[line.name] = line
         line.modem.start()

@@ -38,3 +38,21 @@ def test_analog_call_reaches_a_station_and_ends_by_busy_tone(make_engine, tmp_pa
     assert tone_seconds(station_ear, CALLER_HZ) > 2
     assert tone_seconds(rec["recording"], CALLER_HZ) > 2 and tone_seconds(rec["recording"], STATION_HZ["st1"]) > 2
     engine.wait_for(lambda: line_state() == "idle", what="the line back on hook")
+
+
+def test_modem_unplugged_mid_call_then_back_with_diagnostics(make_engine):
+    engine = make_engine(box(modem=True))
+    line_state = lambda: engine.status()["lines"][1]["state"]
+    engine.wait_for(lambda: line_state() == "idle", what="modem line up")
+    engine.cli("sim", "line", "analog", "ring", "5550123")
+    engine.wait_for(lambda: engine.status()["calls"], what="the call answered")
+    engine.cli("sim", "line", "analog", "unplug")
+    rec = engine.wait_for(lambda: [c for c in engine.calls() if c["disposition"]], what="the call closed")[0]
+    assert rec["end_reason"] == "line lost in IVR" and rec["disposition"] == "ivr_hangup"
+    engine.wait_for(lambda: line_state() == "offline", what="line offline")
+    engine.cli("sim", "line", "analog", "replug")
+    engine.wait_for(lambda: line_state() == "idle", timeout=30, what="the line back by itself")
+    text = engine.cli("line", "analog").stdout
+    assert "analog (modem): idle" in text and "5550123" in text  # the raw caller-ID report
+    engine.cli("sim", "line", "analog", "ring", "5550124")
+    engine.wait_for(lambda: engine.status()["calls"], what="a call after the replug")
