@@ -50,3 +50,25 @@ clean:
 # the PyPI wheel; the wheel is kept in $(PJSUA2_BUILD_DIR)/dist. See README, "Building pjsua2 from source".
 pjsua2: $(STAMP)
 	PJPROJECT_SRC='$(PJPROJECT_SRC)' PJSUA2_BUILD_DIR='$(PJSUA2_BUILD_DIR)' bash pjsua2-build/build.sh $(abspath $(PY))
+
+# `make bench`: the load benchmark. SIPp callers dial a line, press 1 in the IVR (RFC 4733), queue and are
+# connected to SIPp operators, every call recorded; several concurrency levels (capped to what the pjsua2
+# build allows); a table on stdout and JSON in bench/results/. `make soak`: a steady load for SOAK_MINUTES,
+# failed calls and RSS growth. SIPp comes with test-deps. BENCH_PYTHON is the interpreter whose pjsua2 is
+# measured (default: .venv's, the PyPI wheel: 4 SIP calls = 2 benchmark calls). See README, "Benchmarks".
+BENCH_PYTHON ?= $(PY)
+LEVELS ?= 1,10,30,60,120
+CALL_SECONDS ?= 20
+SOAK_MINUTES ?= 10
+SOAK_CONCURRENCY ?= 10
+SOAK_CALL_SECONDS ?= 30
+BENCH_ARGS ?=
+
+.PHONY: bench soak
+
+bench: $(STAMP) test-deps
+	$(BENCH_PYTHON) -m bench --python $(BENCH_PYTHON) --levels $(LEVELS) --call-seconds $(CALL_SECONDS) $(BENCH_ARGS)
+
+soak: $(STAMP) test-deps
+	$(BENCH_PYTHON) -m bench soak --python $(BENCH_PYTHON) --minutes $(SOAK_MINUTES) \
+	  --concurrency $(SOAK_CONCURRENCY) --call-seconds $(SOAK_CALL_SECONDS) $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+"""Load benchmark and soak run of the engine with SIPp on loopback (`make bench`, `make soak`)."""
