@@ -215,6 +215,9 @@ class PjsuaTelephony:
 
     def poll(self, ms: int) -> None:
         self.ep.libHandleEvents(ms)
+        # Callbacks from pjsua2's own threads (DTMF, end of a prompt) wait as pending jobs that run at
+        # the start of a libHandleEvents call: run them now rather than after the next 10 ms wait.
+        self.ep.libHandleEvents(0)
 
     def shutdown(self) -> None:
         """The order that lets libDestroy() run with no pjsua2 object alive (see pjsua2.md)."""
