@@ -512,9 +512,14 @@ class Engine:
         return {"message": f"{op.name} is {op.state.value}", "state": op.state.value}
 
     def on_Reload(self, c: ev.Reload) -> dict:
+        hardware = lambda s: (s.panel, [ln for ln in s.lines if ln.kind == "modem"], s.sip)
+        restart = hardware(c.settings) != hardware(self.settings)
         self._apply(c.settings)
-        log.info("configuration reloaded; %d calls in progress kept", len(self.sessions))
-        return {"message": f"configuration applied; {len(self.sessions)} calls in progress kept"}
+        message = f"configuration applied; {len(self.sessions)} calls in progress kept"
+        if restart:  # devices and the SIP transport are opened once, at start-up
+            message += "; the panel wiring, modem lines and SIP transport settings apply at the next restart"
+        log.info("%s", message)
+        return {"message": message}
 
     def on_SetHoursOverride(self, c: ev.SetHoursOverride) -> dict:
         if c.mode not in hours.OVERRIDES:

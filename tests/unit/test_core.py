@@ -347,3 +347,11 @@ def test_panel_buttons_answer_hang_up_pause_and_log_out_and_leds_follow():
     box.engine.handle(ev.PanelButton("b", "ready", long_press=True))
     assert leds.station["b"] == "logged_out"
     assert ("b", "ready", "long ready button") in box.store.operator_log
+
+
+def test_reload_says_when_hardware_settings_wait_for_a_restart():
+    box = Box()
+    assert "restart" not in box.engine.handle(ev.Reload(config(ring_timeout_s=30)))["message"]
+    data = config().model_dump(mode="json")
+    data["sip"]["port"] = 5070
+    assert "next restart" in box.engine.handle(ev.Reload(settings_mod.from_dict(data)))["message"]
