@@ -25,18 +25,27 @@ class ModemPort(pj.AudioMediaPort):
         super().__init__()
         self.modem = modem
 
+    # While the port is being destroyed, Python has already cleared its attributes but the bridge may
+    # still call it until the C++ side unregisters: hence getattr, not self.modem.
     def onFrameRequested(self, frame):
+        modem = getattr(self, "modem", None)
+        if modem is None:
+            frame.type = pj.PJMEDIA_FRAME_TYPE_NONE
+            return
         try:
-            frame.buf = pj.ByteVector(self.modem.rx.pop())
+            frame.buf = pj.ByteVector(modem.rx.pop())
             frame.size = FRAME_BYTES
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
         except Exception:
             log.exception("modem port: frame requested")
 
     def onFrameReceived(self, frame):
+        modem = getattr(self, "modem", None)
+        if modem is None:
+            return
         try:
             if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
-                self.modem.tx.push(bytes(frame.buf))
+                modem.tx.push(bytes(frame.buf))
         except Exception:
             log.exception("modem port: frame received")
 

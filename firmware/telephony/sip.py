@@ -112,8 +112,11 @@ class Player(pj.AudioMediaPlayer):
         self.tel, self.leg, self.token = tel, leg, token
 
     def onEof2(self):
+        tel = getattr(self, "tel", None)  # None while the player is being destroyed (see modems.py)
+        if tel is None:
+            return
         try:
-            self.tel.emit(ev.PlaybackDone(self.leg, self.token))
+            tel.emit(ev.PlaybackDone(self.leg, self.token))
         except Exception:
             log.exception("onEof2")
 
