@@ -132,7 +132,7 @@ def _candidates(parser: argparse.ArgumentParser) -> set[str]:
         found.update(action.option_strings)
         if action.choices and not isinstance(action, argparse._SubParsersAction):
             found.update(str(c) for c in action.choices)
-    return {c for c in found if c not in ("-h", "--help")} or set()
+    return {c for c in found if c not in ("-h", "--help")}
 
 
 def read_secret(prompt: str) -> str:

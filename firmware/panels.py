@@ -3,14 +3,12 @@ buttons that become `PanelButton` commands on the engine loop."""
 
 from __future__ import annotations
 
-import logging
 from typing import Callable
 
 from drivers.panel import BoxHealth, PinMap, make_panel
 from firmware import events as ev
 from firmware.settings import Settings
 
-log = logging.getLogger(__name__)
 MAX_SIMULATED_STATIONS = 6  # 4 pins each, plus the box LED, within BCM 0-27
 
 

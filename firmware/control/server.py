@@ -115,7 +115,11 @@ class ControlServer:
 
     def _reload(self, req: dict) -> dict:
         with self._lock:
-            text = queries.current_config(dbmod.open_read(self.data_dir))
+            db = dbmod.open_read(self.data_dir)
+            try:
+                text = queries.current_config(db)
+            finally:
+                db.conn.close()
             new = settings_mod.from_toml(text) if text else settings_mod.Settings()
             prompts.render_all(new, self.data_dir)
             return self._ask(ev.Reload(new))

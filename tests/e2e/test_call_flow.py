@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from firmware.sim.analysis import has_tone, read_wav, tone_seconds
 from tests.e2e.boxes import (BYE_HZ, CALLER_HZ, DISCLOSURE_HZ, GREETING_HZ, MENU_HZ, MUSIC_HZ,
                              SIP_OPERATOR_HZ, STATION_HZ, box)
