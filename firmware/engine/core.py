@@ -575,6 +575,10 @@ class Engine(CallbackFlow, VoicemailFlow):
         log.info("%s", message)
         return {"message": message}
 
+    def on_MessagesChanged(self, c: ev.MessagesChanged) -> dict:
+        self.unheard_messages = c.unheard
+        return {"unheard": c.unheard}
+
     def on_SetHoursOverride(self, c: ev.SetHoursOverride) -> dict:
         if c.mode not in hours.OVERRIDES:
             raise ValueError(f"hours override must be one of {', '.join(hours.OVERRIDES)}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite_utils
 
 CALL_FIELDS = ("id", "line", "caller_id", "caller_name", "dialled", "started_at", "queue", "operator",
-               "wait_s", "talk_s", "disposition", "end_reason", "recording", "connected_at", "ended_at")
+               "wait_s", "talk_s", "disposition", "end_reason", "recording", "connected_at", "ended_at",
+               "direction", "callback_of")
 
 
 def recent_calls(db: sqlite_utils.Database, limit: int = 20) -> list[dict]:
@@ -62,6 +63,12 @@ def messages(db: sqlite_utils.Database, include_handled: bool = False, limit: in
     where = "" if include_handled else "where handled_at is null"
     sql = f"select * from messages {where} order by at desc, id desc limit ?"
     return [dict(r) for r in db.execute(sql, [limit]).fetchall()]
+
+
+def unheard_messages(db: sqlite_utils.Database) -> int:
+    if not _has(db, "messages"):
+        return 0
+    return db.execute("select count(*) from messages where heard_at is null and handled_at is null").fetchone()[0]
 
 
 def message(db: sqlite_utils.Database, message_id: int) -> dict | None:
