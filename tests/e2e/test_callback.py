@@ -4,6 +4,7 @@ and the worklist, with audio checked in what each side heard and in the recordin
 from __future__ import annotations
 
 import json
+import time
 
 from firmware import settings as settings_mod
 from firmware.sim.analysis import has_tone, tone_seconds
@@ -124,3 +125,40 @@ def test_voicemail_after_hours_is_kept_listed_and_clears_from_the_worklist(make_
     assert "deleted message" in engine.cli("log").stdout
     missing = engine.cli("voicemail", "delete", str(message["id"]), check=False)
     assert missing.returncode == 1 and "no voicemail message" in missing.stderr
+
+
+def test_callback_dialled_out_on_the_analog_line(make_engine, tmp_path):
+    config = settings_mod.from_toml(callback_box(9)).model_dump(mode="json", exclude_none=True)
+    config["lines"][0].update(outgoing=False)
+    config["lines"].append({"name": "analog", "kind": "modem", "device": "/dev/ttyACM0", "outgoing": True,
+                            "routes": [{"number": "*", "greeting": "greeting", "day_menu": "main"}]})
+    engine = make_engine(settings_mod.to_toml(settings_mod.from_dict(config)))
+    line_state = lambda: next(ln["state"] for ln in engine.status()["lines"] if ln["name"] == "analog")
+    engine.wait_for(lambda: line_state() == "idle", what="modem line up")
+    sim = lambda *args: engine.cli("sim", "line", "analog", *args)
+    sim("voice", str(CALLER_HZ))
+    sim("ring", "0305550199")
+    engine.wait_for(lambda: engine.status()["calls"], what="the call answered")
+    time.sleep(3.0)  # greeting, disclosure, menu
+    sim("dtmf", "1")
+    engine.wait_for(lambda: engine.status()["waiting"], what="queued")
+    time.sleep(1.5)  # the offer
+    sim("dtmf", "1")
+    time.sleep(1.0)  # the number read back
+    sim("dtmf", "1")
+    engine.wait_for(lambda: [c for c in engine.calls() if c["disposition"] == "callback"], what="request")
+    engine.wait_for(lambda: line_state() == "idle", what="the line on hook again")
+    engine.cli("operator", "st1", "ready")
+    engine.wait_for(lambda: any(c["state"] == "connected" for c in engine.status()["calls"]), timeout=30,
+                    what="the callback connected")
+    time.sleep(4)
+    heard = tmp_path / "customer-heard.wav"
+    sim("heard", str(heard))
+    sim("busy")
+    back = engine.wait_for(lambda: [c for c in engine.calls() if c.get("direction") == "callback"
+                                    and c["disposition"]], timeout=20, what="the callback over")[0]
+    assert (back["line"], back["dialled"], back["operator"], back["disposition"]) == \
+        ("analog", "0305550199", "st1", "answered")
+    assert tone_seconds(heard, STATION_HZ["st1"]) > 2  # the customer hears the operator through the modem
+    assert tone_seconds(back["recording"], CALLER_HZ) > 2  # and the operator hears the customer
+    engine.wait_for(lambda: line_state() == "idle", what="the line back on hook")
