@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from firmware import events as ev
 from firmware.engine import dialplan
 from firmware.engine.ports import DialFailed
-from firmware.engine.states import CallState
+from firmware.engine.session import Session
+from firmware.engine.states import CallState, OperatorState
 from firmware.prompts import spoken_digits
 from firmware.settings import Line, Queue
 from firmware.timeutil import iso
@@ -91,15 +92,16 @@ class CallbackFlow:
         self._confirm_play(s, ["sys-callback-confirm", *spoken_digits(s.keyed), "sys-callback-keys"])
 
     def _confirm_play(self, s, prompts: list[str]) -> None:
-        self._play(s, prompts)
-        s.digit_timer = self.timers.call_later(CONFIRM_TIMEOUT_S + 2 * len(prompts), self._confirm_timeout,
-                                               s.id, s.token)
+        self._play(s, prompts)  # the caller's time to answer starts when it is over (`_confirm_wait`)
+
+    def _confirm_wait(self, s) -> None:
+        s.digit_timer = self.timers.call_later(CONFIRM_TIMEOUT_S, self._confirm_timeout, s.id, s.token)
 
     def _confirm_digit(self, s, digit: str) -> None:
         if s.keying and digit.isdigit():
             s.keyed += digit
             self._cancel(s.digit_timer)
-            s.digit_timer = self.timers.call_later(CONFIRM_TIMEOUT_S, self._confirm_timeout, s.id, s.token)
+            self._confirm_wait(s)
         elif s.keying and digit == "#":
             self._keyed(s)
         elif digit == "*":
@@ -178,7 +180,7 @@ class CallbackFlow:
         if not self.rate.allows(self.settings.outbound.max_per_hour):
             return self._rate_tripped()
         self.alerts.pop("outbound", None)
-        s = self.Session(self._new_id(), "", line.name, cb.number, self.clock(), state=CallState.calling_back)
+        s = Session(self._new_id(), "", line.name, cb.number, self.clock(), state=CallState.calling_back)
         s.queue, s.callback, s.queued_at = q, cb, 0.0
         s.path.append(f"callback:{cb.call_id}")
         cb.session, cb.attempts = s.id, cb.attempts + 1
@@ -200,7 +202,7 @@ class CallbackFlow:
         op = self.operators[name]
         s.operator, s.operator_leg = name, leg
         op.missed_in_row = 0
-        self.operators.set(op, self.OperatorState.on_call, "callback", s.id)
+        self.operators.set(op, OperatorState.on_call, "callback", s.id)
         self.store.call_updated(s.id, operator=name)
         self._play_to(s, leg, ["sys-callback-whisper", *spoken_digits(s.caller_id)])
 

@@ -36,9 +36,6 @@ may have opened, a callback may be past its give-up time)."""
 
 
 class Engine(CallbackFlow, VoicemailFlow):
-    Session = Session
-    OperatorState = OperatorState
-
     def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
                  clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto",
                  indicators: Indicators | None = None, pending_callbacks: list[dict] = (),
@@ -156,6 +153,8 @@ class Engine(CallbackFlow, VoicemailFlow):
             self.tel.music(s.leg, s.queue.music)
             if s.queue.announce_every_s > 0:
                 s.announce_timer = self.timers.call_later(s.queue.announce_every_s, self._announce, s.id)
+        elif s.state == CallState.confirming:
+            self._confirm_wait(s)
         elif s.state == CallState.voicemail and not s.message.started:
             self._vm_record(s)
         elif s.state == CallState.calling_back and e.leg == s.operator_leg and not s.leg:

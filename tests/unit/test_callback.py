@@ -135,6 +135,9 @@ def test_no_choice_goes_back_to_the_music_and_the_place_in_the_queue():
     box.pause_all()
     leg, call_id = box.choose_callback()
     box.timers.advance(60)
+    assert box.engine.sessions[call_id].state.value == "confirming"  # the number is still being read
+    box.prompt_done(leg)
+    box.timers.advance(10)
     assert box.tel.hearing[leg] == ("music", "music")
     assert box.engine.sessions[call_id].state.value == "queued"
     box.engine.handle(ev.OperatorAction("a", "ready"))
