@@ -281,8 +281,20 @@ def test_pending_callbacks_survive_a_restart():
 
 # --- voicemail --------------------------------------------------------------------------------------
 
+class BoxLed:
+    def __init__(self):
+        self.shown = []
+
+    def set_station(self, station, state):
+        pass
+
+    def show_box(self, lines_down, callers_waiting, unheard_messages=0):
+        self.shown.append((lines_down, callers_waiting, unheard_messages))
+
+
 def test_voicemail_greeting_beep_message_until_hash_then_saved_unheard_and_on_the_worklist():
-    box = Box()
+    led = BoxLed()
+    box = Box(indicators=led)
     leg, call_id = box.call(digits="2")
     assert box.heard(leg) == ("box", "sys-beep")
     box.prompt_done(leg)
@@ -297,6 +309,9 @@ def test_voicemail_greeting_beep_message_until_hash_then_saved_unheard_and_on_th
     assert box.store.calls[call_id]["disposition"] == "voicemail"
     assert box.engine.handle(ev.GetStatus())["voicemail"]["unheard"] == 1
     assert box.store.open_worklist() == {"0301234567": "left a voicemail"}
+    assert led.shown[-1] == (0, 0, 1)  # the box LED tells of the message
+    box.engine.handle(ev.MessagesChanged(0))  # someone listened to it
+    assert led.shown[-1] == (0, 0, 0)
 
 
 def test_a_caller_hanging_up_during_the_message_keeps_it_and_the_limit_ends_a_long_one():
