@@ -90,7 +90,15 @@ def cmd_calls(args) -> int:
 
 
 def cmd_operator(args) -> int:
-    """Set an operator ready, paused (with --reason) or logged out."""
+    """Set an operator ready, paused (with --reason) or logged out; or transfer their caller to
+    another operator or back to the queue (`transfer TARGET|queue`)."""
+    if args.action == "transfer":
+        if not args.target:
+            raise ControlError("transfer needs a target: an operator's name, or queue")
+        print(request(args.data_dir, "transfer", name=args.name, target=args.target)["message"])
+        return 0
+    if args.target:
+        raise ControlError(f"{args.action} takes no target (only transfer does)")
     result = request(args.data_dir, "operator", name=args.name, action=args.action, reason=args.reason or "")
     print(result["message"])
     return 0
@@ -327,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recordings", action="store_true", help="show each call's recording file")
     p = command("operator", cmd_operator)
     p.add_argument("name")
-    p.add_argument("action", choices=["ready", "pause", "logout"])
+    p.add_argument("action", choices=["ready", "pause", "logout", "transfer"])
+    p.add_argument("target", nargs="?", help="transfer: an operator's name, or queue")
     p.add_argument("--reason", help="why (pause), e.g. lunch")
     config = sub.add_parser("config", help="configuration: export, import, check, keys").add_subparsers(
         dest="config_command", required=True, metavar="ACTION")

@@ -66,6 +66,16 @@ class DtmfDigit:
 
 
 @dataclass(frozen=True)
+class HeadsetChanged:
+    """A station's headset was unplugged (present False) or plugged back in (found by the headset
+    watcher: drivers/audio discovery, polled)."""
+
+    station: str
+    present: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class PlaybackDone:
     """The prompts started with `token` on a leg have been played to the end."""
 
@@ -92,6 +102,16 @@ class PanelButton:
     station: str
     button: str
     long_press: bool = False
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Hand an operator's connected caller to another operator (by name) or back to the queue
+    ("queue")."""
+
+    operator: str
+    target: str
+    by: str = "command"
 
 
 @dataclass(frozen=True)
@@ -127,5 +147,5 @@ class HoldLoop:
     seconds: float
 
 
-Event = IncomingCall | IncomingRefused | DeviceEvent | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
-Command = OperatorAction | PanelButton | Reload | SetHoursOverride | GetStatus | GetLine | HoldLoop
+Event = IncomingCall | IncomingRefused | DeviceEvent | LegAnswered | LegEnded | DtmfDigit | PlaybackDone | HeadsetChanged
+Command = OperatorAction | PanelButton | Reload | SetHoursOverride | GetStatus | GetLine | HoldLoop | Transfer

@@ -36,6 +36,7 @@ class ControlServer:
             "status": lambda req: {**self.info, **self._ask(ev.GetStatus())},
             "operator": lambda req: self._ask(ev.OperatorAction(req["name"], req["action"], req.get("reason", ""))),
             "line": lambda req: self._ask(ev.GetLine(req["name"])),
+            "transfer": lambda req: self._ask(ev.Transfer(req["name"], req["target"], req.get("by", "command"))),
             "press": self._press,
             "sim_line": self._sim_line,
             "panel_test": self._panel_test,

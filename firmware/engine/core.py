@@ -16,10 +16,12 @@ from typing import Callable
 
 from firmware import events as ev
 from firmware.engine import hours, ivr
+from firmware.engine.headsets import HeadsetMixin
 from firmware.engine.operators import Operator, Operators
 from firmware.engine.ports import DialFailed, Indicators, NoIndicators, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
 from firmware.engine.states import CALL_TRANSITIONS, CallState, OperatorState, check
+from firmware.engine.transfer import PendingTransfer, TransferMixin
 from firmware.settings import Menu, Queue, Settings, Strategy, parse_destination
 from firmware.store import recordings
 from firmware.timeutil import iso
@@ -56,12 +58,16 @@ class Session:
     disposition: str | None = None
     end_reason: str = ""
     path: list[str] = field(default_factory=list)
+    transfer: PendingTransfer | None = None  # a transfer target ringing (firmware/engine/transfer.py)
+    transfers: int = 0
+    talk_before: float = 0.0  # talk time with operators who handed the call on
+    recording: bool = False
 
     def timers(self) -> list[Timer | None]:
         return [self.digit_timer, self.retry_timer, self.max_wait_timer, self.announce_timer]
 
 
-class Engine:
+class Engine(TransferMixin, HeadsetMixin):
     def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
                  clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto",
                  indicators: Indicators | None = None):
@@ -350,6 +356,8 @@ class Engine:
 
     # --- operators answering and calls ending -----------------------------------------------------
     def on_LegAnswered(self, e: ev.LegAnswered) -> None:
+        if self._transfer_answered(e.leg):
+            return
         owner = self.legs.get(e.leg)
         s = self.sessions.get(owner[0]) if owner else None
         if s is None or owner[1] is None or s.attempt is None or e.leg not in s.attempt.legs:
@@ -373,15 +381,20 @@ class Engine:
         self.tel.bridge(s.leg, leg)
         wait = self._waited(s)
         fields = {"operator": name, "connected_at": iso(self.wall()), "wait_s": round(wait, 3)}
-        if s.queue.record:
+        if s.transfers:  # back from the queue after a transfer: the first wait stands
+            del fields["wait_s"]
+        if s.queue.record and not self._recording_continues(s, leg):
             path = str(recordings.path_for(self.data_dir, s.id))
             self.tel.start_recording(s.id, [s.leg, leg], path)
+            s.recording = True
             fields["recording"] = path
         self.store.call_updated(s.id, **fields)
         self.store.queue_event(s.id, s.queue.name, "connect", name, f"wait {wait:.1f} s")
         self._dispatch(s.queue.name)
 
     def on_LegEnded(self, e: ev.LegEnded) -> None:
+        if self._transfer_leg_ended(e.leg):
+            return
         owner = self.legs.pop(e.leg, None)
         s = self.sessions.get(owner[0]) if owner else None
         if s is None:
@@ -391,6 +404,9 @@ class Engine:
             why = e.reason if e.status >= 500 else "caller hung up"
             if s.state == CallState.queued:
                 self._leave_queue(s)
+                if s.transfers:  # handed back to the queue after talking: an answered call
+                    self.store.queue_event(s.id, s.queue.name, "complete", None, f"{why} in queue after transfer")
+                    return self._end(s, "answered", f"{why} in queue after transfer")
                 self.store.queue_event(s.id, s.queue.name, "abandon", detail=f"waited {self._waited(s):.0f} s")
                 return self._end(s, "abandoned", f"{why} in queue")
             if s.state == CallState.connected:
@@ -411,6 +427,7 @@ class Engine:
         """Close a session once, hanging up its legs still up; every path that ends a call comes here."""
         if s.state == CallState.ended:
             return
+        self._transfer_cancel(s, "call ended")
         self._set_state(s, CallState.ended)
         for t in s.timers():
             self._cancel(t)
@@ -423,6 +440,8 @@ class Engine:
                 self.queues[s.queue.name].handled(talk + s.queue.wrapup_s)
             self.tel.stop_recording(s.id)
             self._to_wrapup(s)
+        elif s.recording:  # transferred, and ended before the next operator took it
+            self.tel.stop_recording(s.id)
         for leg, (call_id, _) in list(self.legs.items()):
             if call_id == s.id:
                 self.legs.pop(leg)
@@ -430,7 +449,7 @@ class Engine:
         self.sessions.pop(s.id, None)
         wait = self._waited(s) if s.queued_at else None
         fields = {"ended_at": iso(self.wall()), "disposition": disposition, "end_reason": reason,
-                  "talk_s": round(talk, 3), "path": " > ".join(s.path)}
+                  "talk_s": round(talk + s.talk_before, 3), "path": " > ".join(s.path)}
         if wait is not None and s.operator is None:
             fields["wait_s"] = round(wait, 3)
         self.store.call_updated(s.id, **fields)
@@ -482,6 +501,8 @@ class Engine:
 
     def _release_ringing(self, op: Operator) -> None:
         s = self.sessions.get(op.call_id or "")
+        if s and s.transfer and s.transfer.target == op.name:
+            return self._transfer_over(s.id, s.transfer.leg, "target busy")
         if s and s.attempt:
             for leg, name in list(s.attempt.legs.items()):
                 if name == op.name:
@@ -506,6 +527,11 @@ class Engine:
         elif c.button == "ready":
             action = "pause" if op.state == OperatorState.ready else "ready"
             return self.on_OperatorAction(ev.OperatorAction(op.name, action, "button"))
+        elif c.button == "transfer" and op.state == OperatorState.on_call:
+            try:  # the panel has one transfer button: back to the queue
+                return self.on_Transfer(ev.Transfer(op.name, "queue", by="button"))
+            except ValueError as exc:
+                return {"message": str(exc), "state": op.state.value}
         else:
             return {"message": f"{c.button} does nothing while {op.name} is {op.state.value}",
                     "state": op.state.value}
@@ -550,7 +576,8 @@ class Engine:
                       for ln in self.settings.lines],
             "operators": [{"name": op.name, "kind": op.config.kind, "state": op.state.value,
                            "reason": op.reason, "for_s": round(now - op.since, 1), "call": op.call_id,
-                           "calls_today": op.calls_today, "missed_in_row": op.missed_in_row}
+                           "calls_today": op.calls_today, "missed_in_row": op.missed_in_row,
+                           "available": self.headset_available(op.name)}
                           for op in self.operators],
             "calls": [{"id": s.id, "state": s.state.value, "line": s.line, "caller_id": s.caller_id,
                        "queue": s.queue.name if s.queue else None, "operator": s.operator,
@@ -582,7 +609,7 @@ class Engine:
     def _operator_changed(self, op: Operator) -> None:
         self.store.operator_state(op.name, op.state.value, op.reason, op.call_id)
         if op.config.kind == "station":
-            self.indicators.set_station(op.name, op.state.value)
+            self.indicators.set_station(op.name, op.state.value if self.headset_available(op.name) else "unavailable")
 
     def _new_id(self) -> str:
         return self.wall().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)

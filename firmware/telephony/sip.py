@@ -439,9 +439,13 @@ class PjsuaTelephony:
             return
         self.recorders[key] = recorder
         for name in legs:
-            if name in self.legs:
-                self.legs[name].recorders.add(key)
-                self._apply(self.legs[name])
+            self.record_leg(key, name)
+
+    def record_leg(self, key: str, leg: str) -> None:
+        entry = self.legs.get(leg)
+        if entry is not None and key in self.recorders:
+            entry.recorders.add(key)
+            self._apply(entry)
 
     def stop_recording(self, key: str) -> None:
         recorder = self.recorders.pop(key, None)
