@@ -58,7 +58,7 @@ def cmd_status(args) -> int:
     for op in status["operators"]:
         reason = f" ({op['reason']})" if op["reason"] else ""
         print(f"  {op['name']:<12} {op['kind']:<8} {op['state']:<10} {op['for_s']:>7.0f} s{reason}"
-              f"  calls today {op['calls_today']}")
+              f"  calls today {op['calls_today']}{'' if op.get('available', True) else '  HEADSET UNPLUGGED'}")
     print(f"calls in progress: {len(status['calls'])}")
     for call in status["calls"]:
         print(f"  {call['id']}  {call['caller_id'] or '(no caller id)':<16} {call['state']:<10}"
@@ -301,6 +301,12 @@ def cmd_sim_press(args) -> int:
     return 0
 
 
+def cmd_sim_headset(args) -> int:
+    """Unplug or plug back a simulated station's USB headset (the station is unavailable meanwhile)."""
+    print(request(args.data_dir, "sim_headset", station=args.station, action=args.action))
+    return 0
+
+
 def _print_json(value) -> int:
     json.dump(value, sys.stdout, indent=2, default=str)
     print()
@@ -394,6 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("station")
     p.add_argument("button", choices=["answer", "ready", "transfer"])
     p.add_argument("--long", action="store_true", help="hold the button (a long press)")
+    p = command("headset", cmd_sim_headset, sim)
+    p.add_argument("station")
+    p.add_argument("action", choices=["unplug", "plug"])
     return parser
 
 

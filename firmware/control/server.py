@@ -39,6 +39,7 @@ class ControlServer:
             "transfer": lambda req: self._ask(ev.Transfer(req["name"], req["target"], req.get("by", "command"))),
             "press": self._press,
             "sim_line": self._sim_line,
+            "sim_headset": lambda req: self._simulated().headset(req["station"], req["action"]),
             "panel_test": self._panel_test,
             "hours": lambda req: self._ask(ev.SetHoursOverride(req["mode"])),
             "reload": self._reload,
