@@ -5,8 +5,9 @@ process (a C++ error Python cannot catch)."""
 from __future__ import annotations
 
 # ALSA names pjmedia lists (from the ALSA hints), best first: plughw converts rate and format in ALSA
-# so the headset runs at the bridge's 8 kHz whatever it supports natively.
-PREFERRED = ("plughw:CARD={id},DEV=0", "sysdefault:CARD={id}", "hw:CARD={id},DEV=0")
+# so the headset runs at the bridge's 8 kHz whatever it supports natively. Last, a PCM defined by
+# that name in asound.conf (with a `hint` section), e.g. a softvol wrapper around the headset.
+PREFERRED = ("plughw:CARD={id},DEV=0", "sysdefault:CARD={id}", "hw:CARD={id},DEV=0", "{id}")
 
 
 class DeviceNotFound(LookupError):
