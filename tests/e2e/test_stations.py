@@ -42,7 +42,7 @@ def ring_bursts(samples, rate) -> int:
 def test_transfer_between_stations_keeps_one_call_and_one_recording(make_engine, phone):
     engine = make_engine(box(operators=STATIONS[:2], queue={"ring_timeout_s": 30, "wrapup_s": 30}))
     caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
-                   "--digits", "1", "--digit-delay", "3", "--talk", "16")
+                   "--digits", "1", "--digit-delay", "3", "--talk", "20")
     engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
     time.sleep(2.5)  # st1 hears its ring tone
     engine.cli("sim", "press", "st1", "answer")
@@ -82,7 +82,7 @@ def test_transfer_button_hands_the_caller_back_to_the_queue(make_engine, phone):
     stations = [STATIONS[0], {**STATIONS[1], "auto_answer_s": 1.5}]
     engine = make_engine(box(operators=stations, queue={"ring_timeout_s": 30, "wrapup_s": 30}))
     caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
-                   "--digits", "1", "--digit-delay", "3", "--talk", "12")
+                   "--digits", "1", "--digit-delay", "3", "--talk", "16")
     engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
     engine.cli("sim", "press", "st1", "answer")
     engine.wait_for(lambda: states(engine)["st1"] == "on_call", what="st1 on the call")
@@ -134,3 +134,24 @@ def test_an_unplugged_headset_is_skipped_and_comes_back(make_engine, phone):
     log = [r["reason"] for r in queries.operator_log(dbmod.open_read(engine.data_dir), "st1")]
     assert any(r.startswith("headset unplugged") for r in log) and any(r.startswith("headset plugged in")
                                                                        for r in log), log
+
+
+def test_unplugging_during_a_call_gives_the_caller_to_another_station(make_engine, phone):
+    stations = [STATIONS[0], {**STATIONS[1], "auto_answer_s": 1.5}]
+    engine = make_engine(box(operators=stations, queue={"ring_timeout_s": 30, "wrapup_s": 30}))
+    caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
+                   "--digits", "1", "--digit-delay", "3", "--talk", "18")
+    engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
+    engine.cli("sim", "press", "st1", "answer")
+    engine.wait_for(lambda: states(engine)["st1"] == "on_call", what="st1 on the call")
+    time.sleep(2.5)
+    engine.cli("sim", "headset", "st1", "unplug")
+    engine.wait_for(lambda: states(engine) == {"st1": "wrapup", "st2": "on_call"}, what="st2 took the call")
+    heard = caller.result()
+    assert has_tone(heard["record"], STATION_HZ["st1"], min_s=1.5)
+    assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1.5)
+    rec = engine.wait_for(lambda: [c for c in engine.calls() if c["disposition"]], what="call record")
+    assert len(rec) == 1 and (rec[0]["operator"], rec[0]["disposition"]) == ("st2", "answered")
+    assert tone_seconds(rec[0]["recording"], STATION_HZ["st2"]) > 1.5
+    log = [r["reason"] for r in queries.operator_log(dbmod.open_read(engine.data_dir), "st1")]
+    assert "headset unplugged during the call" in log, log
