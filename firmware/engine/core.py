@@ -582,7 +582,8 @@ class Engine(TransferMixin, HeadsetMixin):
                           for op in self.operators],
             "calls": [{"id": s.id, "state": s.state.value, "line": s.line, "caller_id": s.caller_id,
                        "queue": s.queue.name if s.queue else None, "operator": s.operator,
-                       "for_s": round(now - s.started, 1)} for s in self.sessions.values()],
+                       "for_s": round(now - s.started, 1),
+                       "transfer_to": s.transfer.target if s.transfer else None} for s in self.sessions.values()],
             "waiting": [{"id": c, "queue": name, "position": qs.position(c), "caller_id":
                          self.sessions[c].caller_id, "wait_s": round(self._waited(self.sessions[c]), 1)}
                         for name, qs in self.queues.items() for c in qs.ordered()],

@@ -158,9 +158,10 @@ class TransferMixin:
             self.operators.set(op, OperatorState.ready, f"transfer not taken ({reason})")
         self.store.queue_event(s.id, s.queue.name, "transfer_failed", t.target, reason)
         if after_failure(s.operator == t.source) == "stay":
-            src = self.operators[t.source]
-            self.store.operator_state(src.name, src.state.value, f"transfer to {t.target} failed ({reason});"
-                                      " the caller stays", s.id)
+            src = self.operators.by_name.get(t.source)
+            if src is not None:
+                self.store.operator_state(src.name, src.state.value, f"transfer to {t.target} failed ({reason});"
+                                          " the caller stays", s.id)
         elif s.state == CallState.connected:
             self._requeue(s, t.source)
         self._dispatch_for(t.target)
@@ -189,7 +190,8 @@ class TransferMixin:
         source = s.operator
         self._operator_leaves(s, "to the queue")
         self._requeue(s, source)
-        self.store.operator_state(source, self.operators[source].state.value, why, s.id)
+        op = self.operators.by_name.get(source)
+        self.store.operator_state(source, op.state.value if op else "removed", why, s.id)
 
     def _requeue(self, s, source: str | None) -> None:
         """Back to the queue the call came through, ahead of callers who came later (its original

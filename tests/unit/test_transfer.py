@@ -65,6 +65,7 @@ def test_transfer_to_a_station_rings_it_then_connects_and_the_first_operator_wra
     assert result["message"] == "ringing c for a's caller"
     assert box.state("c") == "ringing" and box.state("a") == "on_call"
     assert box.tel.hearing[leg] == ("leg", a_leg)  # the caller talks to a while c rings
+    assert box.engine.handle(ev.GetStatus())["calls"][0]["transfer_to"] == "c"
     box.clock.now += 3
     box.answer("c")
     c_leg = box.tel.legs_of("c")[0]
