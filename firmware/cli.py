@@ -58,7 +58,8 @@ def cmd_status(args) -> int:
     for op in status["operators"]:
         reason = f" ({op['reason']})" if op["reason"] else ""
         print(f"  {op['name']:<12} {op['kind']:<8} {op['state']:<10} {op['for_s']:>7.0f} s{reason}"
-              f"  calls today {op['calls_today']}{'' if op.get('available', True) else '  HEADSET UNPLUGGED'}")
+              f"  calls today {op['calls_today']}"
+              f"{'' if op.get('available', True) else '  HEADSET UNPLUGGED: ' + str(op.get('unavailable_because'))}")
     print(f"calls in progress: {len(status['calls'])}")
     for call in status["calls"]:
         print(f"  {call['id']}  {call['caller_id'] or '(no caller id)':<16} {call['state']:<10}"

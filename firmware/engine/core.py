@@ -578,7 +578,8 @@ class Engine(TransferMixin, HeadsetMixin):
             "operators": [{"name": op.name, "kind": op.config.kind, "state": op.state.value,
                            "reason": op.reason, "for_s": round(now - op.since, 1), "call": op.call_id,
                            "calls_today": op.calls_today, "missed_in_row": op.missed_in_row,
-                           "available": self.headset_available(op.name)}
+                           "available": self.headset_available(op.name),
+                           "unavailable_because": self.operators.unavailable.get(op.name)}
                           for op in self.operators],
             "calls": [{"id": s.id, "state": s.state.value, "line": s.line, "caller_id": s.caller_id,
                        "queue": s.queue.name if s.queue else None, "operator": s.operator,

@@ -31,11 +31,11 @@ class HeadsetMixin:
         self.store.log("info" if e.present else "warning", "headset", f"{op.name}: {what}")
         log.log(logging.INFO if e.present else logging.WARNING, "%s: %s", op.name, what)
         if e.present:
-            self.operators.unavailable.discard(op.name)
+            self.operators.unavailable.pop(op.name, None)
             self.indicators.set_station(op.name, op.state.value)
             self._dispatch_for(op.name)
             return
-        self.operators.unavailable.add(op.name)
+        self.operators.unavailable[op.name] = e.detail or "headset unplugged"
         self.indicators.set_station(op.name, "unavailable")
         self._headset_lost(op)
 

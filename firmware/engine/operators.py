@@ -35,8 +35,8 @@ class Operators:
     clock: Callable[[], float]
     on_change: Callable[[Operator], None]
     by_name: dict[str, Operator] = field(default_factory=dict)
-    unavailable: set[str] = field(default_factory=set)
-    """Stations whose headset is unplugged: never rung until it is back (their state is kept)."""
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Stations whose headset is unplugged, and why: never rung until it is back (their state is kept)."""
 
     def configure(self, configs: list[OperatorConfig]) -> None:
         """Apply the configured operators; those kept keep their state and figures."""
