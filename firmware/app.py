@@ -19,7 +19,6 @@ from firmware.simulation import Simulation
 from firmware.notify import Notifier
 from firmware.control.server import ControlServer
 from firmware.engine.core import Engine
-from firmware.engine.ports import DialFailed
 from firmware.store import db as dbmod, queries, recordings
 from firmware.store.writer import Writer
 from firmware.telephony.loop import Loop
@@ -59,18 +58,20 @@ def close_interrupted(row: dict) -> dict:
     return {"ended_at": ended, "disposition": "failed", "end_reason": "engine stopped before the call was answered"}
 
 
-class NoHeadsetDriver:
-    """Stations on real hardware need the headset driver (drivers/audio); until one is configured a
-    station cannot be rung and the hunt group passes it over."""
+def headset_watcher(settings: settings_mod.Settings, sim: bool, root, emit):
+    """Polls the sound cards for each station's headset; changes go to the loop as device events."""
+    from drivers.audio import HeadsetWatcher
+    from firmware.telephony.headsets import HEADSET_SOURCE
 
-    def __call__(self, station: str, leg: str, voice_file: str | None):
-        raise DialFailed(f"station {station} has no headset audio device")
+    wanted = {o.name: o.headset or (o.name if sim else None) for o in settings.operators if o.kind == "station"}
+    return HeadsetWatcher(wanted, lambda presence: emit(DeviceEvent(HEADSET_SOURCE, presence)), root)
 
 
 def run(options: Options) -> int:
     from firmware.telephony.modems import ModemLine
     from firmware.telephony.sip import PjsuaTelephony, StartError
-    from firmware.telephony.stations import SimulatedStation
+    from firmware.telephony.headsets import AlsaHeadsets, SimulatedHeadsets
+    from firmware.telephony.stations import ring_tone
 
     data_dir = options.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -92,11 +93,12 @@ def run(options: Options) -> int:
         log.error("some prompts could not be made: %s", exc)
 
     loop = Loop()
+    ring_file = ring_tone(data_dir / "tones")
     if options.sim:
-        def stations(station, leg, voice):
-            return SimulatedStation(station, leg, voice, data_dir / "stations")
+        stations = SimulatedHeadsets(data_dir / "stations", ring_file)
     else:
-        stations = NoHeadsetDriver()
+        import pjsua2
+        stations = AlsaHeadsets(pjsua2, lambda: tel.ep, ring_file)
     tel = PjsuaTelephony(loop.emit, stations, lambda s: prompts.cached(s, data_dir))
     port = options.sip_port or settings.sip.port
     try:
@@ -112,6 +114,9 @@ def run(options: Options) -> int:
     reader.conn.close()
     panel, pin_map = panels.build(settings, options.sim, loop.post)
     simulation = Simulation(panel, pin_map, data_dir) if options.sim else None
+    if simulation:
+        simulation.add_headsets([o.name for o in settings.operators if o.kind == "station"])
+    watcher = headset_watcher(settings, options.sim, simulation.sound_root if simulation else "/", loop.emit)
     for line in settings.lines:
         if line.kind == "modem":
             device = simulation.modem(line.name).path if simulation else line.device
@@ -131,6 +136,7 @@ def run(options: Options) -> int:
         signal.signal(sig, lambda *_: loop.stop())
     log.info("switchboard engine ready: SIP %s:%d, control %s%s", settings.sip.address, port, control.path,
              " (simulated hardware)" if options.sim else "")
+    watcher.start()
     notifier.ready(f"SIP {settings.sip.address}:{port}, {len(settings.lines)} lines")
     try:
         loop.run(tel.poll, engine.handle, tick=notifier.tick)
@@ -138,6 +144,7 @@ def run(options: Options) -> int:
         log.info("stopping")
         notifier.stopping()
         control.stop()
+        watcher.stop()
         engine.shutdown()
         for _ in range(30):  # let the hang-ups go out and their events be recorded
             loop.turn(tel.poll, engine.handle)

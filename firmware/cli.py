@@ -58,7 +58,8 @@ def cmd_status(args) -> int:
     for op in status["operators"]:
         reason = f" ({op['reason']})" if op["reason"] else ""
         print(f"  {op['name']:<12} {op['kind']:<8} {op['state']:<10} {op['for_s']:>7.0f} s{reason}"
-              f"  calls today {op['calls_today']}")
+              f"  calls today {op['calls_today']}"
+              f"{'' if op.get('available', True) else '  HEADSET UNPLUGGED: ' + str(op.get('unavailable_because'))}")
     print(f"calls in progress: {len(status['calls'])}")
     for call in status["calls"]:
         print(f"  {call['id']}  {call['caller_id'] or '(no caller id)':<16} {call['state']:<10}"
@@ -97,7 +98,15 @@ def cmd_calls(args) -> int:
 
 
 def cmd_operator(args) -> int:
-    """Set an operator ready, paused (with --reason) or logged out."""
+    """Set an operator ready, paused (with --reason) or logged out; or transfer their caller to
+    another operator or back to the queue (`transfer TARGET|queue`)."""
+    if args.action == "transfer":
+        if not args.target:
+            raise ControlError("transfer needs a target: an operator's name, or queue")
+        print(request(args.data_dir, "transfer", name=args.name, target=args.target)["message"])
+        return 0
+    if args.target:
+        raise ControlError(f"{args.action} takes no target (only transfer does)")
     result = request(args.data_dir, "operator", name=args.name, action=args.action, reason=args.reason or "")
     print(result["message"])
     return 0
@@ -300,6 +309,12 @@ def cmd_sim_press(args) -> int:
     return 0
 
 
+def cmd_sim_headset(args) -> int:
+    """Unplug or plug back a simulated station's USB headset (the station is unavailable meanwhile)."""
+    print(request(args.data_dir, "sim_headset", station=args.station, action=args.action))
+    return 0
+
+
 def _print_json(value) -> int:
     json.dump(value, sys.stdout, indent=2, default=str)
     print()
@@ -334,7 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recordings", action="store_true", help="show each call's recording file")
     p = command("operator", cmd_operator)
     p.add_argument("name")
-    p.add_argument("action", choices=["ready", "pause", "logout"])
+    p.add_argument("action", choices=["ready", "pause", "logout", "transfer"])
+    p.add_argument("target", nargs="?", help="transfer: an operator's name, or queue")
     p.add_argument("--reason", help="why (pause), e.g. lunch")
     config = sub.add_parser("config", help="configuration: export, import, check, keys").add_subparsers(
         dest="config_command", required=True, metavar="ACTION")
@@ -393,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("station")
     p.add_argument("button", choices=["answer", "ready", "transfer"])
     p.add_argument("--long", action="store_true", help="hold the button (a long press)")
+    p = command("headset", cmd_sim_headset, sim)
+    p.add_argument("station")
+    p.add_argument("action", choices=["unplug", "plug"])
     return parser
 
 

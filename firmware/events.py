@@ -66,6 +66,16 @@ class DtmfDigit:
 
 
 @dataclass(frozen=True)
+class HeadsetChanged:
+    """A station's headset was unplugged (present False) or plugged back in (found by the headset
+    watcher: drivers/audio discovery, polled)."""
+
+    station: str
+    present: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class PlaybackDone:
     """The prompts started with `token` on a leg have been played to the end."""
 
@@ -102,6 +112,16 @@ class MessagesChanged:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """Hand an operator's connected caller to another operator (by name) or back to the queue
+    ("queue")."""
+
+    operator: str
+    target: str
+    by: str = "command"
+
+
+@dataclass(frozen=True)
 class Reload:
     """Apply a new configuration without dropping calls in progress."""
 
@@ -134,5 +154,5 @@ class HoldLoop:
     seconds: float
 
 
-Event = IncomingCall | IncomingRefused | DeviceEvent | LegAnswered | LegEnded | DtmfDigit | PlaybackDone
-Command = OperatorAction | PanelButton | Reload | SetHoursOverride | GetStatus | GetLine | HoldLoop
+Event = IncomingCall | IncomingRefused | DeviceEvent | LegAnswered | LegEnded | DtmfDigit | PlaybackDone | HeadsetChanged
+Command = OperatorAction | PanelButton | Reload | SetHoursOverride | GetStatus | GetLine | HoldLoop | Transfer

@@ -308,6 +308,10 @@ class Operator(Model):
     """Simulated stations only: answer by themselves after this many seconds."""
     voice: Name | None = None
     """Simulated stations only: prompt the station 'says' (looped) while on a call."""
+    headset: str | None = Field(default=None, max_length=64)
+    """Stations: the USB headset, by ALSA card id (e.g. "Headset", see /proc/asound/cards) or USB
+    port (e.g. "1-1.3", or "usb-0000:01:00.0-1.3"), never by card number. Simulation: a simulated
+    headset named after the station."""
     login: Literal["ready", "logged_out"] = "ready"
     """State at start-up."""
 

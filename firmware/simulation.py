@@ -4,9 +4,11 @@ digits, hanging up by busy tone)."""
 
 from __future__ import annotations
 
+import shutil
 import wave
 from pathlib import Path
 
+from drivers.audio.simulated import FakeCard, FakeSoundTree
 from drivers.modem.simulator import SimCallerId, SimulatedModem
 from drivers.panel.mock import press_button
 
@@ -17,6 +19,29 @@ class Simulation:
     def __init__(self, panel, pin_map, data_dir: Path):
         self.panel, self.pin_map, self.data_dir = panel, pin_map, Path(data_dir)
         self.modems: dict[str, SimulatedModem] = {}
+        self.sound_root = self.data_dir / "sim-hardware"
+        self.sound: FakeSoundTree | None = None
+        self.headset_cards: dict[str, FakeCard] = {}
+
+    def add_headsets(self, stations: list[str]) -> None:
+        """A simulated USB headset per station (ALSA card id = the station's name), plugged in."""
+        shutil.rmtree(self.sound_root, ignore_errors=True)  # left by an earlier run
+        self.sound = FakeSoundTree(self.sound_root)
+        for i, station in enumerate(stations):
+            self.headset_cards[station] = FakeCard(station, f"1-1.{i + 1}", f"Simulated headset {station}")
+            self.sound.plug(self.headset_cards[station])
+
+    def headset(self, station: str, action: str) -> str:
+        """unplug / plug a station's simulated USB headset (the watcher notices within a second)."""
+        card = self.headset_cards.get(station)
+        if card is None or self.sound is None:
+            raise KeyError(f"station {station!r} has no simulated headset")
+        if action not in ("unplug", "plug"):
+            raise ValueError(f"unknown headset action {action!r} (unplug, plug)")
+        if (action == "plug") == self.sound.plugged(card.id):
+            return f"{station}'s headset is already {'plugged in' if action == 'plug' else 'unplugged'}"
+        self.sound.unplug(card.id) if action == "unplug" else self.sound.plug(card)
+        return f"{station}'s headset {'unplugged' if action == 'unplug' else 'plugged in'}"
 
     def modem(self, line: str) -> SimulatedModem:
         """A simulated modem for a line, on a pty; the driver opens `.path` like a real device."""

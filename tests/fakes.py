@@ -117,6 +117,11 @@ class FakeTelephony:
         self.recording[key] = (tuple(legs), path)
         self.actions.append(("record", key))
 
+    def record_leg(self, key, leg):
+        legs, path = self.recording[key]
+        self.recording[key] = (legs + (leg,), path)
+        self.actions.append(("record_leg", key, leg))
+
     def stop_recording(self, key):
         self.recording.pop(key, None)
         self.actions.append(("stop_record", key))

@@ -17,11 +17,13 @@ from firmware import events as ev
 from firmware.engine import hours, ivr, worklist
 from firmware.engine.callback import CallbackFlow, CallbackRequest
 from firmware.engine.dialplan import RateLimit
+from firmware.engine.headsets import HeadsetMixin
 from firmware.engine.operators import Operator, Operators
 from firmware.engine.ports import DialFailed, Indicators, NoIndicators, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
 from firmware.engine.session import Session
 from firmware.engine.states import CALL_TRANSITIONS, CallState, OperatorState, check
+from firmware.engine.transfer import TransferMixin
 from firmware.engine.voicemail import VoicemailFlow
 from firmware.settings import Menu, Queue, Settings, Strategy, parse_destination
 from firmware.store import recordings
@@ -35,7 +37,7 @@ CALLBACK_TICK_S = 5.0
 may have opened, a callback may be past its give-up time)."""
 
 
-class Engine(CallbackFlow, VoicemailFlow):
+class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
     def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
                  clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto",
                  indicators: Indicators | None = None, pending_callbacks: list[dict] = (),
@@ -363,6 +365,8 @@ class Engine(CallbackFlow, VoicemailFlow):
 
     # --- operators answering and calls ending -----------------------------------------------------
     def on_LegAnswered(self, e: ev.LegAnswered) -> None:
+        if self._transfer_answered(e.leg):
+            return
         owner = self.legs.get(e.leg)
         s = self.sessions.get(owner[0]) if owner else None
         if s is not None and s.state == CallState.calling_back:
@@ -398,15 +402,20 @@ class Engine(CallbackFlow, VoicemailFlow):
         self.tel.bridge(s.leg, leg)
         wait = self._waited(s)
         fields = {"operator": name, "connected_at": iso(self.wall()), "wait_s": round(wait, 3)}
-        if s.queue.record:
+        if s.transfers:  # back from the queue after a transfer: the first wait stands
+            del fields["wait_s"]
+        if s.queue.record and not self._recording_continues(s, leg):
             path = str(recordings.path_for(self.data_dir, s.id))
             self.tel.start_recording(s.id, [s.leg, leg], path)
+            s.recording = True
             fields["recording"] = path
         self.store.call_updated(s.id, **fields)
         self.store.queue_event(s.id, s.queue.name, "connect", name, f"wait {wait:.1f} s")
         self._dispatch(s.queue.name)
 
     def on_LegEnded(self, e: ev.LegEnded) -> None:
+        if self._transfer_leg_ended(e.leg):
+            return
         owner = self.legs.pop(e.leg, None)
         s = self.sessions.get(owner[0]) if owner else None
         if s is None:
@@ -421,6 +430,9 @@ class Engine(CallbackFlow, VoicemailFlow):
                 return self._vm_finish(s, why, caller_gone=True)
             if s.state in (CallState.queued, CallState.confirming):
                 self._leave_queue(s)
+                if s.transfers:  # handed back to the queue after talking: an answered call
+                    self.store.queue_event(s.id, s.queue.name, "complete", None, f"{why} in queue after transfer")
+                    return self._end(s, "answered", f"{why} in queue after transfer")
                 self.store.queue_event(s.id, s.queue.name, "abandon", detail=f"waited {self._waited(s):.0f} s")
                 return self._end(s, "abandoned", f"{why} in queue")
             if s.state == CallState.connected:
@@ -441,6 +453,7 @@ class Engine(CallbackFlow, VoicemailFlow):
         """Close a session once, hanging up its legs still up; every path that ends a call comes here."""
         if s.state == CallState.ended:
             return
+        self._transfer_cancel(s, "call ended")
         self._set_state(s, CallState.ended)
         for t in s.timers():
             self._cancel(t)
@@ -454,6 +467,8 @@ class Engine(CallbackFlow, VoicemailFlow):
             self.tel.stop_recording(s.id)
         if s.operator:
             self._to_wrapup(s)
+        elif s.recording:  # transferred, and ended before the next operator took it
+            self.tel.stop_recording(s.id)
         if s.message and s.message.started and disposition != "voicemail":  # ended mid-message
             self.tel.stop_recording(f"vm-{s.id}")
         if s.callback is not None:
@@ -465,7 +480,7 @@ class Engine(CallbackFlow, VoicemailFlow):
         self.sessions.pop(s.id, None)
         wait = self._waited(s) if s.queued_at else None
         fields = {"ended_at": iso(self.wall()), "disposition": disposition, "end_reason": reason,
-                  "talk_s": round(talk, 3), "path": " > ".join(s.path)}
+                  "talk_s": round(talk + s.talk_before, 3), "path": " > ".join(s.path)}
         if wait is not None and s.operator is None:
             fields["wait_s"] = round(wait, 3)
         self.store.call_updated(s.id, **fields)
@@ -535,6 +550,8 @@ class Engine(CallbackFlow, VoicemailFlow):
 
     def _release_ringing(self, op: Operator) -> None:
         s = self.sessions.get(op.call_id or "")
+        if s and s.transfer and s.transfer.target == op.name:
+            return self._transfer_over(s.id, s.transfer.leg, "target busy")
         if s and s.attempt:
             for leg, name in list(s.attempt.legs.items()):
                 if name == op.name:
@@ -559,18 +576,24 @@ class Engine(CallbackFlow, VoicemailFlow):
         elif c.button == "ready":
             action = "pause" if op.state == OperatorState.ready else "ready"
             return self.on_OperatorAction(ev.OperatorAction(op.name, action, "button"))
+        elif c.button == "transfer" and op.state == OperatorState.on_call:
+            try:  # the panel has one transfer button: back to the queue
+                return self.on_Transfer(ev.Transfer(op.name, "queue", by="button"))
+            except ValueError as exc:
+                return {"message": str(exc), "state": op.state.value}
         else:
             return {"message": f"{c.button} does nothing while {op.name} is {op.state.value}",
                     "state": op.state.value}
         return {"message": f"{op.name} is {op.state.value}", "state": op.state.value}
 
     def on_Reload(self, c: ev.Reload) -> dict:
-        hardware = lambda s: (s.panel, [ln for ln in s.lines if ln.kind == "modem"], s.sip)
+        hardware = lambda s: (s.panel, [ln for ln in s.lines if ln.kind == "modem"], s.sip,
+                              [(o.name, o.headset) for o in s.operators if o.kind == "station"])
         restart = hardware(c.settings) != hardware(self.settings)
         self._apply(c.settings)
         message = f"configuration applied; {len(self.sessions)} calls in progress kept"
         if restart:  # devices and the SIP transport are opened once, at start-up
-            message += "; the panel wiring, modem lines and SIP transport settings apply at the next restart"
+            message += "; the panel wiring, modem lines, headsets and SIP transport settings apply at the next restart"
         log.info("%s", message)
         return {"message": message}
 
@@ -607,11 +630,14 @@ class Engine(CallbackFlow, VoicemailFlow):
                       for ln in self.settings.lines],
             "operators": [{"name": op.name, "kind": op.config.kind, "state": op.state.value,
                            "reason": op.reason, "for_s": round(now - op.since, 1), "call": op.call_id,
-                           "calls_today": op.calls_today, "missed_in_row": op.missed_in_row}
+                           "calls_today": op.calls_today, "missed_in_row": op.missed_in_row,
+                           "available": self.headset_available(op.name),
+                           "unavailable_because": self.operators.unavailable.get(op.name)}
                           for op in self.operators],
             "calls": [{"id": s.id, "state": s.state.value, "line": s.line, "caller_id": s.caller_id,
                        "queue": s.queue.name if s.queue else None, "operator": s.operator,
-                       "for_s": round(now - s.started, 1)} for s in self.sessions.values()],
+                       "for_s": round(now - s.started, 1),
+                       "transfer_to": s.transfer.target if s.transfer else None} for s in self.sessions.values()],
             "waiting": [{"id": c, "queue": name, "position": qs.position(c), "caller_id":
                          self.sessions[c].caller_id, "wait_s": round(self._waited(self.sessions[c]), 1)}
                         for name, qs in self.queues.items() for c in qs.ordered() if c in self.sessions],
@@ -645,7 +671,7 @@ class Engine(CallbackFlow, VoicemailFlow):
     def _operator_changed(self, op: Operator) -> None:
         self.store.operator_state(op.name, op.state.value, op.reason, op.call_id)
         if op.config.kind == "station":
-            self.indicators.set_station(op.name, op.state.value)
+            self.indicators.set_station(op.name, op.state.value if self.headset_available(op.name) else "unavailable")
 
     def _new_id(self) -> str:
         return self.wall().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)

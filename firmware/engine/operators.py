@@ -35,6 +35,8 @@ class Operators:
     clock: Callable[[], float]
     on_change: Callable[[Operator], None]
     by_name: dict[str, Operator] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Stations whose headset is unplugged, and why: never rung until it is back (their state is kept)."""
 
     def configure(self, configs: list[OperatorConfig]) -> None:
         """Apply the configured operators; those kept keep their state and figures."""
@@ -87,7 +89,7 @@ class Operators:
     def free(self, names: list[str]) -> list[Candidate]:
         return [Candidate(op.name, op.calls_today, op.idle_since)
                 for op in (self.by_name.get(n) for n in names)
-                if op is not None and op.state == OperatorState.ready]
+                if op is not None and op.state == OperatorState.ready and op.name not in self.unavailable]
 
     def logged_in(self, names: list[str]) -> list[Operator]:
         return [self.by_name[n] for n in names

@@ -13,6 +13,7 @@ from firmware.settings import Menu, Queue
 
 if TYPE_CHECKING:
     from firmware.engine.callback import CallbackRequest
+    from firmware.engine.transfer import PendingTransfer
     from firmware.engine.voicemail import Message
 
 
@@ -54,6 +55,10 @@ class Session:
     keying_tries: int = 0
     callback: "CallbackRequest | None" = None   # set on the box's own callback calls
     message: "Message | None" = None            # set while leaving a voicemail
+    transfer: "PendingTransfer | None" = None   # a transfer target ringing (firmware/engine/transfer.py)
+    transfers: int = 0
+    talk_before: float = 0.0  # talk time with operators who handed the call on
+    recording: bool = False
 
     def timers(self) -> list[Timer | None]:
         return [self.digit_timer, self.retry_timer, self.max_wait_timer, self.announce_timer, self.offer_timer]

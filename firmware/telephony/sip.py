@@ -21,6 +21,7 @@ from firmware import events as ev
 from firmware.engine.ports import CapacityReached, DialFailed
 from firmware.settings import Line, Settings
 from firmware.telephony import capacity
+from firmware.telephony.headsets import HEADSET_SOURCE
 from firmware.telephony.modems import ModemLine
 from firmware.telephony.stations import StationAudio
 
@@ -238,6 +239,8 @@ class PjsuaTelephony:
             if leg.station:
                 leg.station.close()
         self.legs.clear()
+        if hasattr(self.station_factory, "close"):
+            self.station_factory.close()  # headset devices, before libDestroy
         for line in self.modem_lines.values():
             line.modem.close()
         self.music_players.clear()
@@ -270,6 +273,8 @@ class PjsuaTelephony:
         line.modem.start()
 
     def device_event(self, source: str, event) -> list:
+        if source == HEADSET_SOURCE:  # a headset found or lost: opened or closed here, on the loop thread
+            return self.station_factory.update(event)
         line = self.modem_lines.get(source.removeprefix("modem:"))
         events = line.translate(event, self._modem_leg) if line else []
         for e in events:
@@ -458,9 +463,13 @@ class PjsuaTelephony:
             return
         self.recorders[key] = recorder
         for name in legs:
-            if name in self.legs:
-                self.legs[name].recorders.add(key)
-                self._apply(self.legs[name])
+            self.record_leg(key, name)
+
+    def record_leg(self, key: str, leg: str) -> None:
+        entry = self.legs.get(leg)
+        if entry is not None and key in self.recorders:
+            entry.recorders.add(key)
+            self._apply(entry)
 
     def stop_recording(self, key: str) -> None:
         recorder = self.recorders.pop(key, None)
