@@ -16,7 +16,7 @@ class Leds:
     def set_station(self, station, state):
         self.station[station] = state
 
-    def show_box(self, lines_down, callers_waiting):
+    def show_box(self, lines_down, callers_waiting, unheard_messages=0):
         pass
 
 
