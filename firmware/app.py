@@ -12,7 +12,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.modem import LinePolicy, Modem, ModemSettings
+from drivers.modem import Modem
 from firmware import panels, prompts, settings as settings_mod
 from firmware.events import DeviceEvent
 from firmware.simulation import Simulation
@@ -68,7 +68,7 @@ class NoHeadsetDriver:
 
 
 def run(options: Options) -> int:
-    from firmware.telephony.modems import ModemLine
+    from firmware.telephony.modems import ModemLine, modem_settings
     from firmware.telephony.sip import PjsuaTelephony, StartError
     from firmware.telephony.stations import SimulatedStation
 
@@ -114,7 +114,7 @@ def run(options: Options) -> int:
             device = simulation.modem(line.name).path if simulation else line.device
             tel.add_modem_line(ModemLine(line.name, Modem(
                 device, lambda event, name=line.name: loop.emit(DeviceEvent(f"modem:{name}", event)),
-                ModemSettings(line=LinePolicy(answer_after_rings=line.answer_after_rings)))))
+                modem_settings(line))))
     engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
                     wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override,
                     indicators=panels.PanelIndicators(panel) if panel else None)

@@ -33,6 +33,14 @@ class BusyToneSpec:
     min_tone_share: float = 0.7      # share of a block's energy at the tone frequencies
 
 
+# The busy tones a modem line can be told to expect (the `busy_tone` setting of a modem line).
+BUSY_TONES = {
+    "north_america": BusyToneSpec((480.0, 620.0), 0.5, 0.5),
+    "europe": BusyToneSpec((425.0,), 0.5, 0.5),      # CEPT recommendation: most of continental Europe
+    "uk": BusyToneSpec((400.0,), 0.375, 0.375),
+}
+
+
 class Block(str, Enum):
     tone = "tone"
     quiet = "quiet"
