@@ -194,9 +194,23 @@ def cmd_line(args) -> int:
         print(f"  device {diag['url']}, model {diag.get('model')}, identity {diag.get('identity')}")
         print(f"  last caller ID report: {diag.get('last_caller_id_raw') or '(none yet)'}")
         print(f"  reconnects {diag.get('reconnects')}, last error: {diag.get('last_error') or '(none)'}")
+        _print_call_audio(diag)
         for entry in diag.get("recent", [])[-15:]:
             print(f"  {entry['at'][11:19]}  {entry['kind']:<16} {entry['detail']}")
     return 0
+
+
+def _print_call_audio(diag: dict) -> None:
+    """The audio of the current (or last) call: frame buffers both ways and the bridge's frame timing."""
+    for key, what in (("rx", "line -> box"), ("tx", "box -> line")):
+        b = diag.get(key) or {}
+        print(f"  {what}: {b.get('frames_in', 0)} frames in, {b.get('frames_out', 0)} out, "
+              f"underruns {b.get('underruns', 0)}, overruns {b.get('overruns', 0)}, trimmed {b.get('trimmed', 0)}, "
+              f"buffered {b.get('level', 0)} (pre-fill {b.get('prefill', '?')})")
+    clock = diag.get("bridge_frames") or {}
+    if clock.get("p50_ms") is not None:
+        print(f"  bridge frames: {clock['ticks']}, interval p50 {clock['p50_ms']} ms, p99 {clock['p99_ms']} ms,"
+              f" max {clock['max_ms']} ms, jitter {clock['jitter_ms']} ms, late (>= 40 ms) {clock['late']}")
 
 
 def cmd_panel_test(args) -> int:

@@ -31,7 +31,9 @@ class ModemSettings:
     backoff: Backoff = field(default_factory=Backoff)
     tx_lead: float = 0.2                   # seconds of audio kept queued in the modem
     prefill_frames: int = 3                # 60 ms of audio before a buffer starts giving frames
-    buffer_frames: int = 15                # 300 ms at most; beyond, the oldest frame is dropped
+    buffer_frames: int = 25                # 500 ms at most; beyond, the oldest frame is dropped
+    max_prefill_frames: int = 12           # stalls and underruns raise the pre-fill up to 240 ms (FrameBuffer)
+    jitter_window_frames: int = 50         # a backlog that stands for 1 s is trimmed to the pre-fill
     read_timeout: float = 0.05             # the reader's poll: also how soon a quiet line is noticed
 
     def __post_init__(self) -> None:

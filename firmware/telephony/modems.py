@@ -46,6 +46,7 @@ class ModemPort(pj.AudioMediaPort):
             frame.type = pj.PJMEDIA_FRAME_TYPE_NONE
             return
         try:
+            modem.bridge_clock.tick()
             frame.buf = pj.ByteVector(modem.rx.pop())
             frame.size = FRAME_BYTES
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
