@@ -68,6 +68,7 @@ class NoHeadsetDriver:
 
 
 def run(options: Options) -> int:
+    from firmware.telephony.modem_lines import ModemLines
     from firmware.telephony.modems import ModemLine, modem_settings
     from firmware.telephony.sip import PjsuaTelephony, StartError
     from firmware.telephony.stations import SimulatedStation
@@ -109,12 +110,15 @@ def run(options: Options) -> int:
     override = queries.state(dbmod.open_read(data_dir), "hours_override", "auto")
     panel, pin_map = panels.build(settings, options.sim, loop.post)
     simulation = Simulation(panel, pin_map, data_dir) if options.sim else None
-    for line in settings.lines:
-        if line.kind == "modem":
-            device = simulation.modem(line.name).path if simulation else line.device
-            tel.add_modem_line(ModemLine(line.name, Modem(
-                device, lambda event, name=line.name: loop.emit(DeviceEvent(f"modem:{name}", event)),
-                modem_settings(line))))
+
+    def make_modem_line(line) -> ModemLine:
+        device = simulation.modem(line.name).path if simulation else line.device
+        return ModemLine(line.name, Modem(
+            device, lambda event, name=line.name: loop.emit(DeviceEvent(f"modem:{name}", event)),
+            modem_settings(line)))
+
+    tel.modem_registry = ModemLines(tel.modem_lines, make_modem_line, tel.add_modem_line)
+    tel.modem_registry.reconcile(settings.lines)  # and again at each reload (tel.configure)
     engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
                     wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override,
                     indicators=panels.PanelIndicators(panel) if panel else None)

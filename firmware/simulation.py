@@ -47,7 +47,10 @@ class Simulation:
         self.modems: dict[str, SimulatedModem] = {}
 
     def modem(self, line: str) -> SimulatedModem:
-        """A simulated modem for a line, on a pty; the driver opens `.path` like a real device."""
+        """A simulated modem for a line, on a pty; the driver opens `.path` like a real device (the same
+        modem again when a reload reopens the line)."""
+        if line in self.modems:
+            return self.modems[line]
         sim = SimulatedModem(directory=str(self.data_dir / "modems" / line), lifetime=FOREVER_S)
         (self.data_dir / "modems" / line).mkdir(parents=True, exist_ok=True)
         sim.start()
