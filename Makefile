@@ -69,6 +69,14 @@ BENCH_ARGS ?=
 bench: $(STAMP) test-deps
 	$(BENCH_PYTHON) -m bench --python $(BENCH_PYTHON) --levels $(LEVELS) --call-seconds $(CALL_SECONDS) $(BENCH_ARGS)
 
+# `make bench-modem`: the modem path (bench/modem.py): MODEM_LINES simulated modem lines in a call at once,
+# engine CPU per line and the bridge's frame timing at the modem ports. See README, "Benchmarks".
+MODEM_LINES ?= 4
+MODEM_SECONDS ?= 30
+.PHONY: bench-modem
+bench-modem: $(STAMP)
+	$(BENCH_PYTHON) -m bench modem --python $(BENCH_PYTHON) --lines $(MODEM_LINES) --seconds $(MODEM_SECONDS)
+
 soak: $(STAMP) test-deps
 	$(BENCH_PYTHON) -m bench soak --python $(BENCH_PYTHON) --minutes $(SOAK_MINUTES) \
 	  --concurrency $(SOAK_CONCURRENCY) --call-seconds $(SOAK_CALL_SECONDS) $(BENCH_ARGS)

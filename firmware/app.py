@@ -12,7 +12,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.modem import LinePolicy, Modem, ModemSettings
+from drivers.modem import Modem
 from firmware import panels, prompts, settings as settings_mod
 from firmware.events import DeviceEvent
 from firmware.simulation import Simulation
@@ -68,7 +68,8 @@ def headset_watcher(settings: settings_mod.Settings, sim: bool, root, emit):
 
 
 def run(options: Options) -> int:
-    from firmware.telephony.modems import ModemLine
+    from firmware.telephony.modem_lines import ModemLines
+    from firmware.telephony.modems import ModemLine, modem_settings
     from firmware.telephony.sip import PjsuaTelephony, StartError
     from firmware.telephony.headsets import AlsaHeadsets, SimulatedHeadsets
     from firmware.telephony.stations import ring_tone
@@ -117,12 +118,15 @@ def run(options: Options) -> int:
     if simulation:
         simulation.add_headsets([o.name for o in settings.operators if o.kind == "station"])
     watcher = headset_watcher(settings, options.sim, simulation.sound_root if simulation else "/", loop.emit)
-    for line in settings.lines:
-        if line.kind == "modem":
-            device = simulation.modem(line.name).path if simulation else line.device
-            tel.add_modem_line(ModemLine(line.name, Modem(
-                device, lambda event, name=line.name: loop.emit(DeviceEvent(f"modem:{name}", event)),
-                ModemSettings(line=LinePolicy(answer_after_rings=line.answer_after_rings)))))
+
+    def make_modem_line(line) -> ModemLine:
+        device = simulation.modem(line.name).path if simulation else line.device
+        return ModemLine(line.name, Modem(
+            device, lambda event, name=line.name: loop.emit(DeviceEvent(f"modem:{name}", event)),
+            modem_settings(line)))
+
+    tel.modem_registry = ModemLines(tel.modem_lines, make_modem_line, tel.add_modem_line)
+    tel.modem_registry.reconcile(settings.lines)  # and again at each reload (tel.configure)
     engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
                     wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override,
                     indicators=panels.PanelIndicators(panel) if panel else None,

@@ -210,9 +210,23 @@ def cmd_line(args) -> int:
         print(f"  device {diag['url']}, model {diag.get('model')}, identity {diag.get('identity')}")
         print(f"  last caller ID report: {diag.get('last_caller_id_raw') or '(none yet)'}")
         print(f"  reconnects {diag.get('reconnects')}, last error: {diag.get('last_error') or '(none)'}")
+        _print_call_audio(diag)
         for entry in diag.get("recent", [])[-15:]:
             print(f"  {entry['at'][11:19]}  {entry['kind']:<16} {entry['detail']}")
     return 0
+
+
+def _print_call_audio(diag: dict) -> None:
+    """The audio of the current (or last) call: frame buffers both ways and the bridge's frame timing."""
+    for key, what in (("rx", "line -> box"), ("tx", "box -> line")):
+        b = diag.get(key) or {}
+        print(f"  {what}: {b.get('frames_in', 0)} frames in, {b.get('frames_out', 0)} out, "
+              f"underruns {b.get('underruns', 0)}, overruns {b.get('overruns', 0)}, trimmed {b.get('trimmed', 0)}, "
+              f"buffered {b.get('level', 0)} (pre-fill {b.get('prefill', '?')})")
+    clock = diag.get("bridge_frames") or {}
+    if clock.get("p50_ms") is not None:
+        print(f"  bridge frames: {clock['ticks']}, interval p50 {clock['p50_ms']} ms, p99 {clock['p99_ms']} ms,"
+              f" max {clock['max_ms']} ms, jitter {clock['jitter_ms']} ms, late (>= 40 ms) {clock['late']}")
 
 
 def cmd_panel_test(args) -> int:
@@ -296,9 +310,27 @@ def cmd_sim_call(args) -> int:
 
 
 def cmd_sim_line(args) -> int:
-    """Be the caller on a simulated analog line: ring [NUMBER], dtmf DIGITS, voice HZ, busy (hang
-    up), unplug / replug the modem, heard FILE (save what the caller heard)."""
+    """Be the caller on a simulated analog line: ring [NUMBER], dtmf DIGITS, voice HZ, hang up by busy
+    tone (busy) or loop-current break (loopbreak), go quiet (silence: only line noise), unplug / replug
+    the modem, heard FILE (save what the caller heard)."""
     print(request(args.data_dir, "sim_line", line=args.line, action=args.action, value=args.value or ""))
+    return 0
+
+
+def cmd_sim_ring(args) -> int:
+    """Place a call on a simulated analog (modem) line: the exchange rings with caller ID, the caller
+    speaks the WAV given with --audio (looped) and presses --digits after the box answers."""
+    options = {"caller_id": args.caller_id or "", "digits": args.digits or "", "digit_delay": args.digit_delay}
+    if args.audio:
+        from firmware.simulation import read_caller_audio
+        audio = str(Path(args.audio).resolve())  # the engine reads it: its working directory is not ours
+        try:
+            read_caller_audio(audio)  # a bad file is refused here, before anything rings
+        except ValueError as exc:
+            print(f"switchboard: {exc}", file=sys.stderr)
+            return 1
+        options["audio"] = audio
+    print(request(args.data_dir, "sim_line", line=args.line, action="ring", options=options))
     return 0
 
 
@@ -403,8 +435,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = command("line", cmd_sim_line, sim)
     p.add_argument("line")
-    p.add_argument("action", choices=["ring", "dtmf", "voice", "busy", "unplug", "replug", "heard"])
+    p.add_argument("action", choices=["ring", "dtmf", "voice", "busy", "silence", "loopbreak", "unplug",
+                                      "replug", "heard"])
     p.add_argument("value", nargs="?")
+    p = command("ring", cmd_sim_ring, sim)
+    p.add_argument("line", help="a modem line of the box")
+    p.add_argument("--caller-id", help="the caller's number, sent between the first two rings (none if omitted)")
+    p.add_argument("--audio", help="a WAV file the caller speaks, looped (PCM, any rate)")
+    p.add_argument("--digits", help="DTMF digits the caller presses after the box answers, e.g. 1")
+    p.add_argument("--digit-delay", type=float, default=4.0, help="seconds after the answer before the digits")
     p = command("press", cmd_sim_press, sim)
     p.add_argument("station")
     p.add_argument("button", choices=["answer", "ready", "transfer"])

@@ -99,8 +99,11 @@ class Route(Model):
     """Menu used outside business hours (defaults to the day menu)."""
 
 
+MODEM_SUPERVISION = ("busy_tone", "busy_tone_cycles", "max_silence_s", "max_call_s", "caller_id_region")
+
+
 class Line(Model):
-    """A phone line: a SIP trunk or an FXO gateway, reached by SIP."""
+    """A phone line: a SIP trunk or an FXO gateway, reached by SIP, or an analog line on a voice modem."""
 
     name: Name
     """Unique name of the line (lower case letters, digits, - and _)."""
@@ -122,8 +125,46 @@ class Line(Model):
     channels: int = Field(default=1, ge=1, le=1000)
     """How many calls the line carries at once (an analog line: 1); the box dials out only on a line
     with a channel free."""
+    busy_tone: Literal["north_america", "europe", "uk"] = "north_america"
+    """Modem lines: the exchange's busy tone, which on most analog lines is the only sign that the
+    caller hung up: north_america (480+620 Hz, 0.5 s on, 0.5 s off), europe (425 Hz, 0.5 s on/off),
+    uk (400 Hz, 0.375 s on/off)."""
+    busy_tone_cycles: int = Field(default=4, ge=0, le=20)
+    """Modem lines: hang up after this many on/off cycles of busy tone in the caller's audio (0 = never;
+    at least 2, since fewer can mistake speech for it; raise it if calls end falsely)."""
+    max_silence_s: Seconds = 120.0
+    """Modem lines: hang up when the caller's side stays silent this long (0 = never; at least 5 s)."""
+    max_call_s: Seconds = 3600.0
+    """Modem lines: end any call after this long (0 = no limit; at least 60 s)."""
+    caller_id_region: Literal["default", "bell", "etsi", "uk", "dtmf"] = "default"
+    """Modem lines: the caller-ID standard of the line, for modems that can be told (Conexant firmware
+    with AT!4886): bell (North American FSK), etsi (European FSK), uk (BT, V.23 FSK), dtmf (DTMF
+    before the first ring, e.g. Nordic countries, India); default leaves the modem's own (nearly
+    always bell). Other modems refuse it and decode only their default; `switchboard line NAME` shows
+    the raw caller-ID report and whether the modem took the region."""
     routes: list[Route] = Field(min_length=1)
     """Which menu each dialled number reaches; an exact number wins over "*"."""
+
+    @field_validator("busy_tone_cycles")
+    @classmethod
+    def _cycles(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("1 busy-tone cycle is too few: speech can look like one (0 turns the guard off)")
+        return value
+
+    @field_validator("max_silence_s")
+    @classmethod
+    def _silence(cls, value: float) -> float:
+        if 0 < value < 5:
+            raise ValueError("under 5 s, pauses in speech would end calls (0 turns the guard off)")
+        return value
+
+    @field_validator("max_call_s")
+    @classmethod
+    def _call_length(cls, value: float) -> float:
+        if 0 < value < 60:
+            raise ValueError("a maximum call length under 60 s would cut ordinary calls (0: no limit)")
+        return value
 
     @field_validator("allow")
     @classmethod
@@ -144,6 +185,10 @@ class Line(Model):
             raise ValueError('an outgoing SIP line needs dial_uri = "sip:{number}@host[:port]"')
         if self.dial_uri is not None and not re.match(r"^sips?:[^@\s]*\{number\}[^@\s]*@[^@\s]+$", self.dial_uri):
             raise ValueError('dial_uri must look like "sip:{number}@host[:port]"')
+        changed = [f for f in MODEM_SUPERVISION if getattr(self, f) != type(self).model_fields[f].default]
+        if self.kind != "modem" and changed:
+            raise ValueError(f"{', '.join(changed)}: settings of modem lines only (a {self.kind} line's "
+                             "gateway or provider supervises its calls)")
         return self
 
     def accepts(self, address: str) -> bool:

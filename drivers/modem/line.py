@@ -70,7 +70,7 @@ class LinePolicy:
     hangup_on: frozenset[p.ToneKind] = frozenset(DISCONNECT_REPORTS)
     busy_tone: BusyToneSpec | None = field(default_factory=BusyToneSpec)  # None: no cadence guard
     max_silence: float | None = 120.0
-    silence_dbfs: float = -45.0
+    silence_dbfs: float = -40.0          # see tones.SilenceMeter
     max_call_seconds: float | None = 3600.0
 
 

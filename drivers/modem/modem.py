@@ -27,6 +27,7 @@ from drivers.modem.line import (Answer, Dial, HangUp, HangupCause, IllegalTransi
                                 LineEvent, LineState)
 from drivers.modem.quirks import GENERIC, ModelQuirks
 from drivers.modem.settings import ModemFault, ModemSettings
+from drivers.modem.timing import FrameClock
 from drivers.modem.voice import DuplexAudio
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,11 @@ class Modem:
                  wall_clock: Callable[[], float] = time.time,
                  open_port: Callable[..., serial.SerialBase] = serial.serial_for_url) -> None:
         self.url, self.settings, self._on_event = url, settings, on_event
-        self.rx = FrameBuffer(settings.prefill_frames, settings.buffer_frames)  # modem -> application
-        self.tx = FrameBuffer(settings.prefill_frames, settings.buffer_frames)  # application -> modem
+        adaptive = {"max_prefill": settings.max_prefill_frames, "window": settings.jitter_window_frames}
+        self.rx = FrameBuffer(settings.prefill_frames, settings.buffer_frames, **adaptive)  # modem -> application
+        self.tx = FrameBuffer(settings.prefill_frames, settings.buffer_frames, **adaptive)  # application -> modem
         self.quirks: ModelQuirks = GENERIC
+        self.bridge_clock = FrameClock()  # ticked by the media port each time the bridge takes a frame
         self.diagnostics_log = Diagnostics(wall_clock)
         self._line = Line(settings.line, clock)
         self._line_lock = threading.RLock()
@@ -110,6 +113,7 @@ class Modem:
         return {"url": self.url, "state": self.state.value, "quirks": self.quirks.as_dict(),
                 "settings": settings, "rx": dataclasses.asdict(self.rx.stats()),
                 "tx": dataclasses.asdict(self.tx.stats()), "audio": self._voice.stats(),
+                "bridge_frames": self.bridge_clock.stats(),
                 **self.diagnostics_log.as_dict()}
 
     # -- the line machine and the callback --
@@ -271,6 +275,7 @@ class Modem:
 
     def _start_stream(self, codec) -> None:
         self._voice.prepare(codec)
+        self.bridge_clock.reset()
         seq.start_duplex(self._channel, self.settings.timeouts)
         self._voice.start()
         self._unless_hung_up(self._line.connected)

@@ -73,6 +73,10 @@ GENERIC = ModelQuirks(
     dle_prefix=DLE,
 )
 
+# Caller-ID decoding standard: Conexant firmware that has `AT!4886=<code>` decodes the one chosen;
+# other modems decode their default (nearly always Bell 202 FSK, North America) and refuse the command.
+CALLER_ID_REGIONS = {"bell": "00", "etsi": "02", "uk": "03", "dtmf": "05"}
+
 MODELS = {quirks.name: quirks for quirks in (USR5637, CONEXANT, GENERIC)}
 
 

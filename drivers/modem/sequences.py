@@ -69,7 +69,10 @@ def listen_for_calls(modem: Commands, timeouts: Timeouts, caller_id_region: str 
                      note: Callable[[str], None]) -> None:
     optional(lambda: modem.command("AT+VCID=1", timeout=timeouts.command), note)
     if caller_id_region:
-        optional(lambda: modem.command(f"AT!4886={caller_id_region}", timeout=timeouts.command), note)
+        region = caller_id_region
+        optional(lambda: modem.command(f"AT!4886={q.CALLER_ID_REGIONS[region]}", timeout=timeouts.command),
+                 lambda error: note(f"caller-ID region {region} not supported by this modem, which decodes "
+                                    f"its default (usually Bell FSK): {error}"))
     modem.command("AT+FCLASS=8", timeout=timeouts.command)
 
 

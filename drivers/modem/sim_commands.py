@@ -99,6 +99,7 @@ def _voice_command(sim: "SimulatedModem", command: str, now: float) -> bytes:
         state.voice, state.voice_started, state.samples_sent = True, now, 0
         state.last_write, state.worst_write_gap = now, 0.0
         sim.phone.clear_heard()
+        sim.answered(now)
         return reply("CONNECT")
     return ERROR
 
@@ -113,4 +114,5 @@ def _off_hook(sim: "SimulatedModem", now: float) -> None:
         sim.ringing_until = 0.0
         sim._scheduled = [item for item in sim._scheduled if item[1] not in ("ring", "text")]
     else:
+        sim._on_answer = []  # an outgoing call: nothing of an unanswered incoming one carries over
         sim._schedule(now + 0.15, "in_band", "d")  # dial tone, reported as DLE d

@@ -39,6 +39,17 @@ class PcmSource:
         return self._samples[index].astype(np.int16)
 
 
+class NoiseSource:
+    """Line noise: what an analog line carries when nobody speaks (faint, never digital zero)."""
+
+    def __init__(self, level_dbfs: float = -60.0) -> None:
+        self._rms = 32768 * 10 ** (level_dbfs / 20)
+        self._rng = np.random.default_rng(11)
+
+    def samples(self, n: int) -> np.ndarray:
+        return np.clip(self._rng.normal(0, self._rms, n), -32768, 32767).astype(np.int16)
+
+
 class SilenceSource:
     def samples(self, n: int) -> np.ndarray:
         return np.zeros(n, dtype=np.int16)
@@ -64,6 +75,10 @@ class FarEndPhone:
 
     def play_silence(self) -> None:
         self._set(SilenceSource())
+
+    def play_line_noise(self, level_dbfs: float = -60.0) -> None:
+        """The caller went quiet (or left the line without the exchange noticing): only line noise."""
+        self._set(NoiseSource(level_dbfs))
 
     def samples(self, n: int) -> np.ndarray:
         with self._lock:

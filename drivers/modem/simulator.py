@@ -79,6 +79,7 @@ class SimulatedModem:
         self._deadline = time.monotonic() + lifetime
         self._lock = threading.RLock()
         self._scheduled: list[tuple[float, str, object]] = []   # (due, kind, payload)
+        self._on_answer: list[tuple[float, str, object]] = []   # (seconds after CONNECT, kind, payload)
         self.rings_sent = 0
         self.ringing_until = 0.0  # a call is ringing (or between rings) until then
         self._master = self._slave = -1
@@ -125,6 +126,7 @@ class SimulatedModem:
         with self._lock:
             self.state = CommandState()
             self._scheduled.clear()
+            self._on_answer.clear()
         self._plug_in()
 
     # -- what a test does to the line --
@@ -140,6 +142,15 @@ class SimulatedModem:
             if caller_id is not None:
                 lines = "\r\n".join(caller_id.lines(self.model.caller_id_separator))
                 self._schedule(now + interval * 0.4, "text", f"\r\n{lines}\r\n".encode())
+
+    def call(self, caller_id: SimCallerId | None = None, rings: int = 3, digits: str = "",
+             digit_delay: float = 4.0, digit_gap: float = 0.3) -> None:
+        """The exchange places a call: rings (caller ID after the first unless None) and, once the
+        box has answered and the stream runs, the caller's digits `digit_delay` seconds later."""
+        with self._lock:
+            self._on_answer = [(digit_delay + index * digit_gap, "in_band", digit)
+                               for index, digit in enumerate(digits)]
+        self.ring(rings, caller_id)
 
     def dtmf(self, digits: str) -> None:
         self.in_band(*(ch for ch in digits))
@@ -256,6 +267,12 @@ class SimulatedModem:
         state.worst_write_gap = max(state.worst_write_gap, now - state.last_write)
         state.last_write = now
         self._write(shield(self._codec().encode(samples.astype("<i2").tobytes())))
+
+    def answered(self, now: float) -> None:
+        """The duplex stream started (called by the command mode, lock held): what the caller does next."""
+        for delay, kind, payload in self._on_answer:
+            self._schedule(now + delay, kind, payload)
+        self._on_answer = []
 
     def _codec(self) -> Codec:
         return codec_for(self.model.voice_formats[self.state.vsm])

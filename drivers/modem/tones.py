@@ -33,6 +33,14 @@ class BusyToneSpec:
     min_tone_share: float = 0.7      # share of a block's energy at the tone frequencies
 
 
+# The busy tones a modem line can be told to expect (the `busy_tone` setting of a modem line).
+BUSY_TONES = {
+    "north_america": BusyToneSpec((480.0, 620.0), 0.5, 0.5),
+    "europe": BusyToneSpec((425.0,), 0.5, 0.5),      # CEPT recommendation: most of continental Europe
+    "uk": BusyToneSpec((400.0,), 0.375, 0.375),
+}
+
+
 class Block(str, Enum):
     tone = "tone"
     quiet = "quiet"
@@ -139,15 +147,20 @@ class BusyToneDetector:
 
 
 class SilenceMeter:
-    """Counts how long the audio has stayed below `level_dbfs` (by samples, not by clock)."""
+    """Counts how long the audio has stayed below `level_dbfs` (by samples, not by clock).
 
-    def __init__(self, level_dbfs: float = -45.0) -> None:
+    The level is taken without the block's DC offset: 8-bit modem formats quantize a quiet line to
+    codes flickering between 127 and 128, i.e. -256 and 0 after conversion, whose plain RMS (-45 dBFS)
+    would read as sound for ever. The default threshold (-40 dBFS) sits above that flicker (-48 dBFS
+    without DC) and far below speech (-15 to -30 dBFS on a phone line)."""
+
+    def __init__(self, level_dbfs: float = -40.0) -> None:
         self.level = level_dbfs
         self.silent_samples = 0
 
     def feed(self, pcm: bytes) -> float:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-        if samples.size and level_dbfs(samples) < self.level:
+        if samples.size and level_dbfs(samples - samples.mean()) < self.level:
             self.silent_samples += samples.size
         elif samples.size:
             self.silent_samples = 0

@@ -22,9 +22,9 @@ class DuplexAudio:
     """
 
     def __init__(self, send: Callable[[bytes], None], rx: FrameBuffer, tx: FrameBuffer, *,
-                 lead: float = 0.2, clock: Callable[[], float] = time.monotonic) -> None:
+                 lead: float = 0.2, min_lead: float = 0.06, clock: Callable[[], float] = time.monotonic) -> None:
         self._send, self.rx, self.tx = send, rx, tx
-        self.lead, self._clock = lead, clock
+        self.lead, self.min_lead, self._clock = lead, min_lead, clock
         self._codec: Codec | None = None
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
@@ -78,6 +78,7 @@ class DuplexAudio:
     def _write_loop(self) -> None:
         codec = self._codec
         start, written = self._clock(), 0.0
+        filled = False  # the modem's queue is our tx jitter buffer: fill it to `lead` once, with silence
         while not self._stop.is_set():
             ahead = written - (self._clock() - start)
             if ahead < -1.0:  # we were stalled for long: restart the schedule rather than burst
@@ -85,7 +86,14 @@ class DuplexAudio:
             if ahead >= self.lead:
                 self._stop.wait(min(FRAME_SECONDS, ahead - self.lead + 0.005))
                 continue
-            data = shield(codec.encode(self.tx.pop()))
+            filled = filled or ahead >= self.lead - FRAME_SECONDS
+            frame = self.tx.try_pop()
+            if frame is None and filled and ahead > self.min_lead:
+                # Nothing from the bridge yet, but the modem still has audio queued: wait for the
+                # frame rather than write silence (which the far end would hear as a dropout).
+                self._stop.wait(0.005)
+                continue
+            data = shield(codec.encode(frame if frame is not None else self.tx.pop()))
             try:
                 self._send(data)
             except ModemError:  # the port is gone; the transport has reported it

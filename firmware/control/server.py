@@ -91,7 +91,8 @@ class ControlServer:
         return {"message": self._simulated().press(req["station"], req["button"], bool(req.get("long")))}
 
     def _sim_line(self, req: dict) -> str:
-        return self._simulated().line(req["line"], req["action"], str(req.get("value", "")))
+        return self._simulated().line(req["line"], req["action"], str(req.get("value", "")),
+                                      **req.get("options", {}))
 
     def _panel_test(self, req: dict) -> str:
         if self.panel is None:

@@ -587,13 +587,13 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
         return {"message": f"{op.name} is {op.state.value}", "state": op.state.value}
 
     def on_Reload(self, c: ev.Reload) -> dict:
-        hardware = lambda s: (s.panel, [ln for ln in s.lines if ln.kind == "modem"], s.sip,
+        hardware = lambda s: (s.panel, s.sip,  # modem lines follow at once (telephony.modem_lines)
                               [(o.name, o.headset) for o in s.operators if o.kind == "station"])
         restart = hardware(c.settings) != hardware(self.settings)
         self._apply(c.settings)
         message = f"configuration applied; {len(self.sessions)} calls in progress kept"
         if restart:  # devices and the SIP transport are opened once, at start-up
-            message += "; the panel wiring, modem lines, headsets and SIP transport settings apply at the next restart"
+            message += "; the panel wiring, headsets and SIP transport settings apply at the next restart"
         log.info("%s", message)
         return {"message": message}
 

@@ -12,13 +12,26 @@ import logging
 
 import pjsua2 as pj
 
-from drivers.modem import (CallConnected, CallEnded, DigitReceived, HangupCause, LineChanged, Modem,
-                           ModemFault)
+import dataclasses
+
+from drivers.modem import (CallConnected, CallEnded, DigitReceived, HangupCause, LineChanged, LinePolicy, Modem,
+                           ModemFault, ModemSettings)
+from drivers.modem.tones import BUSY_TONES
 from firmware import events as ev
 from firmware.engine.ports import DialFailed
 
 log = logging.getLogger(__name__)
 FRAME_BYTES = 320
+
+
+def modem_settings(line) -> ModemSettings:
+    """The driver's settings from a modem line's configuration (`settings.Line`); 0 turns a guard off."""
+    busy = dataclasses.replace(BUSY_TONES[line.busy_tone], cycles=line.busy_tone_cycles)
+    policy = LinePolicy(answer_after_rings=line.answer_after_rings,
+                        busy_tone=busy if line.busy_tone_cycles else None,
+                        max_silence=line.max_silence_s or None, max_call_seconds=line.max_call_s or None)
+    region = None if line.caller_id_region == "default" else line.caller_id_region
+    return ModemSettings(line=policy, caller_id_region=region)
 
 
 class ModemPort(pj.AudioMediaPort):
@@ -34,6 +47,7 @@ class ModemPort(pj.AudioMediaPort):
             frame.type = pj.PJMEDIA_FRAME_TYPE_NONE
             return
         try:
+            modem.bridge_clock.tick()
             frame.buf = pj.ByteVector(modem.rx.pop())
             frame.size = FRAME_BYTES
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO

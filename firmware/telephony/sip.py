@@ -170,6 +170,7 @@ class PjsuaTelephony:
         self.legs: dict[str, Leg] = {}
         self.music_players: dict[str, pj.AudioMediaPlayer] = {}
         self.modem_lines: dict[str, ModemLine] = {}
+        self.modem_registry = None  # a modem_lines.ModemLines once the composition root has set it
         self.recorders: dict[str, pj.AudioMediaRecorder] = {}
         self._ids = itertools.count(1)
         self.ep = None
@@ -257,6 +258,8 @@ class PjsuaTelephony:
     def configure(self, settings: Settings) -> None:
         self.files = self.prompt_files(settings)
         self.voices = {op.name: op.voice for op in settings.operators}
+        if self.modem_registry is not None:
+            self.modem_registry.reconcile(settings.lines)
 
     def capacity(self) -> dict:
         return capacity.as_dict(self.build, self.sip_calls())
@@ -277,6 +280,8 @@ class PjsuaTelephony:
             return self.station_factory.update(event)
         line = self.modem_lines.get(source.removeprefix("modem:"))
         events = line.translate(event, self._modem_leg) if line else []
+        if line and self.modem_registry is not None:
+            self.modem_registry.settle(line.name, event)  # a configuration change waiting for the call's end
         for e in events:
             if isinstance(e, ev.LegEnded):
                 self.forget(e.leg)  # the line is on hook again: its media port goes

@@ -243,3 +243,41 @@ def test_start_waits_for_a_device_that_appears_later(tmp_path, events):
     finally:
         modem.close()
         simulator.close()
+
+
+def test_the_exchange_places_a_call_whose_caller_presses_digits_after_the_answer(far_end, modem, events):
+    far_end.call(SimCallerId(number="5550142", name=""), rings=3, digits="1#", digit_delay=0.5)
+    connected = events.wait_for(CallConnected)
+    assert connected.caller_id.number == "5550142" and far_end.answered_after_rings == 2
+    events.wait_for(DigitReceived, where=lambda e: e.digit == "#")
+    assert "".join(e.digit for e in events.of(DigitReceived)) == "1#"
+
+
+def test_a_caller_gone_quiet_is_hung_up_after_max_silence_not_before(far_end, bench, events):
+    modem = Modem(bench.url, events, ModemSettings(line=LinePolicy(max_silence=1.5)))
+    modem.open()
+    try:
+        far_end.phone.play_tone(700, level=0.05)  # a quiet voice (-32 dBFS) is still a voice
+        answer_a_call(far_end, events)
+        run_media(modem, 3.0)  # twice the limit
+        assert modem.state is LineState.in_call and not events.of(CallEnded)
+        far_end.phone.play_line_noise()  # the exchange leaves only line noise on the line
+        ended = events.wait_for(CallEnded, timeout=10)
+        assert ended.cause is HangupCause.max_silence
+        wait_state(modem, LineState.idle)
+        assert not far_end.state.off_hook
+    finally:
+        modem.close()
+
+
+@pytest.mark.parametrize("bench", ["usr5637", "conexant"], indirect=True)
+def test_the_caller_id_region_is_set_where_the_modem_has_the_command(bench, far_end, events):
+    modem = Modem(bench.url, events, ModemSettings(caller_id_region="etsi"))
+    modem.open()
+    try:
+        assert "AT!4886=02" in far_end.commands
+        notes = [e["detail"] for e in modem.diagnostics()["recent"] if e["kind"] == "note"]
+        refused = [n for n in notes if n.startswith("caller-ID region etsi not supported")]
+        assert bool(refused) is (bench.expected_model == "usr5637")
+    finally:
+        modem.close()

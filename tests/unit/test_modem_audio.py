@@ -116,7 +116,55 @@ def test_clear_resets_counters():
     buffer = FrameBuffer(prefill=1, capacity=2)
     buffer.push(frame(1) * 5)
     buffer.clear()
-    assert buffer.stats() == BufferStats(0, 0, 0, 0, 0) and buffer.pop() == SILENCE_FRAME
+    assert buffer.stats() == BufferStats(0, 0, 0, 0, 0, 0, 1) and buffer.pop() == SILENCE_FRAME
+
+
+def steady(buffer, pops, backlog_from=0):
+    """A producer and a consumer at the same 20 ms pace: one push, one pop."""
+    out = []
+    for n in range(pops):
+        buffer.push(frame(backlog_from + n))
+        out.append(buffer.pop())
+    return out
+
+
+def test_adaptive_an_underrun_raises_the_prefill_and_steady_pops_lower_it_again():
+    buffer = FrameBuffer(prefill=2, capacity=15, max_prefill=4, window=5)
+    buffer.push(frame(1) * 2)
+    buffer.pop(), buffer.pop()
+    assert buffer.pop() == SILENCE_FRAME  # the producer stalled
+    assert buffer.stats().prefill == 3
+    buffer.push(frame(2) * 2)
+    assert buffer.pop() == SILENCE_FRAME  # now it waits for 3 frames, 60 ms of margin
+    buffer.push(frame(3))
+    assert buffer.pop() == frame(2)
+    steady(buffer, 298)
+    assert buffer.stats().prefill == 3 and buffer.stats().underruns == 1
+    steady(buffer, 1)
+    assert buffer.stats().prefill == 2  # 60 windows (300 pops) without an underrun
+
+
+def test_adaptive_a_standing_backlog_is_trimmed_to_the_prefill():
+    buffer = FrameBuffer(prefill=3, capacity=15, max_prefill=8, window=50)
+    for n in range(15):  # the consumer was away (a call in the IVR): the buffer filled up
+        buffer.push(frame(n))
+    out = steady(buffer, 50, backlog_from=100)
+    stats = buffer.stats()
+    assert stats.trimmed == 15 - 3 and stats.level == 3 - 1 and stats.underruns == 0
+    # The last frame out is 2 behind the last one in (was 15 behind): 260 ms less delay.
+    assert out[0] == frame(1) and out[-1] == frame(100 + 49 - 2)
+    steady(buffer, 200, backlog_from=200)
+    assert buffer.stats().trimmed == 12 and buffer.stats().level == 2  # a steady buffer is left alone
+
+
+def test_adaptive_pre_fill_is_bounded():
+    with pytest.raises(ValueError):
+        FrameBuffer(prefill=3, capacity=15, max_prefill=20, window=50)
+    buffer = FrameBuffer(prefill=1, capacity=4, max_prefill=2, window=5)
+    for _ in range(5):
+        buffer.push(frame(1) * 2)
+        buffer.pop(), buffer.pop(), buffer.pop()
+    assert buffer.stats().prefill == 2
 
 
 def test_a_producer_and_a_consumer_thread_lose_nothing():
@@ -141,3 +189,26 @@ def test_a_producer_and_a_consumer_thread_lose_nothing():
 def test_bad_sizes_are_refused():
     with pytest.raises(ValueError):
         FrameBuffer(prefill=5, capacity=4)
+
+
+def test_adaptive_a_producer_gap_raises_the_prefill_before_it_costs_an_underrun():
+    now = [0.0]
+    buffer = FrameBuffer(prefill=3, capacity=15, max_prefill=8, window=50, clock=lambda: now[0])
+    for _ in range(10):  # 10 ms chunks, on time
+        buffer.push(frame(1)[:160])
+        now[0] += 0.01
+    assert buffer.stats().prefill == 3
+    now[0] += 0.09  # the host held the producer for 100 ms
+    buffer.push(frame(1)[:160])
+    assert buffer.stats().prefill == 6 and buffer.longest_push_gap > 0.099  # 100 ms + one frame of margin
+    now[0] += 1.0
+    buffer.push(frame(1)[:160])
+    assert buffer.stats().prefill == 8  # never beyond max_prefill
+
+
+def test_try_pop_waits_instead_of_counting_an_underrun():
+    buffer = FrameBuffer(prefill=1, capacity=4, max_prefill=2, window=5)
+    assert buffer.try_pop() is None
+    buffer.push(frame(1))
+    assert buffer.try_pop() == frame(1) and buffer.try_pop() is None
+    assert buffer.stats().underruns == 0

@@ -42,8 +42,23 @@ def test_identify_resets_learns_the_model_and_listens(ati0, model):
 
 def test_caller_id_refused_is_noted_not_fatal_and_the_region_is_set():
     modem, (noted, note) = ScriptedModem({"AT+VCID=1": ModemError("ERROR")}), notes()
-    seq.identify(modem, seq.Timeouts(), "conexant", "02", note)
+    seq.identify(modem, seq.Timeouts(), "conexant", "etsi", note)
     assert "AT!4886=02" in modem.sent and noted == ["ERROR"]
+
+
+@pytest.mark.parametrize("region, code", [("bell", "00"), ("etsi", "02"), ("uk", "03"), ("dtmf", "05")])
+def test_each_caller_id_region_has_its_code(region, code):
+    modem = ScriptedModem()
+    seq.identify(modem, seq.Timeouts(), None, region, print)
+    assert modem.sent[-2:] == [f"AT!4886={code}", "AT+FCLASS=8"]
+
+
+def test_a_modem_without_the_region_command_says_so_in_the_notes():
+    modem, (noted, note) = ScriptedModem({"AT!4886=03": ModemError("'AT!4886=03': modem answered 'ERROR'")}), notes()
+    seq.identify(modem, seq.Timeouts(), None, "uk", note)
+    assert modem.sent[-1] == "AT+FCLASS=8"
+    assert noted == ["caller-ID region uk not supported by this modem, which decodes its default (usually "
+                     "Bell FSK): 'AT!4886=03': modem answered 'ERROR'"]
 
 
 def test_a_lost_port_is_never_swallowed():
