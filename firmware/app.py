@@ -73,9 +73,12 @@ class NoHeadsetDriver:
 def start_edge(settings, tel, port: int, data_dir: Path, sim: bool):
     """The engine on loopback behind the edge; in simulation the edge (Kamailio) is started here, on
     the box systemd runs it (switchboard-edge.service) from the same rendered files."""
-    internal = resolve_internal_port(settings.edge.internal_port) if sim else settings.edge.internal_port
-    tel.start(settings, settings.edge.engine_port if not sim else settings.edge.engine_port,
-              bind="127.0.0.1", proxy=f"sip:127.0.0.1:{internal};lr", edge_address=f"127.0.0.1:{internal}")
+    if not sim and not (settings.edge.engine_port and settings.edge.internal_port):
+        raise EdgeError("on the box edge.engine_port and edge.internal_port must be fixed ports (not 0): "
+                        "switchboard-edge.service renders them before the engine starts")
+    internal = resolve_internal_port(settings.edge.internal_port)
+    tel.start(settings, settings.edge.engine_port, bind="127.0.0.1", proxy=f"sip:127.0.0.1:{internal};lr",
+              edge_address=f"127.0.0.1:{internal}")
     plan = EdgePlan(settings, port, internal, tel.sip_port, edge_process.run_dir(data_dir))
     if not sim:
         edge = SystemdEdge(plan)

@@ -41,9 +41,14 @@ def write_tables(settings: Settings, db_dir: Path) -> bool:
         path = db_dir / name
         if path.exists() and path.read_text() == text:
             continue
+        before = path.stat().st_mtime if path.exists() else None
         tmp = path.with_suffix(".tmp")
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write(text)
         os.replace(tmp, path)
+        # Kamailio re-reads a table when its modification time (in whole seconds) changes: two writes
+        # within one second must still look different.
+        if before is not None and int(path.stat().st_mtime) <= int(before):
+            os.utime(path, (int(before) + 1, int(before) + 1))
         changed = changed or name == "subscriber"
     return changed

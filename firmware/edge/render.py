@@ -25,7 +25,7 @@ class EdgePlan:
     engine_port: int
     run_dir: Path  # sockets and the subscriber table live here
     children: int = 2
-    log_level: int = 1  # 1 = warnings and errors (bans are logged as warnings)
+    log_level: int = 1  # Kamailio's debug level: 1 = notices (malformed requests), warnings (bans), errors
 
     @property
     def rpc_socket(self) -> Path:

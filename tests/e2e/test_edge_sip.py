@@ -163,3 +163,16 @@ def test_lines_are_still_accepted_by_source_address_behind_the_edge(make_engine,
     # The engine itself listens on loopback only, on its own port behind the edge.
     engine_sip = engine.status()["sip"]["engine"]
     assert engine_sip.startswith("127.0.0.1:") and int(engine_sip.rsplit(":", 1)[1]) != engine.port
+
+
+def test_an_unregistered_phone_is_passed_over_like_an_unreachable_one(make_engine, phone):
+    data = tomllib.loads(edge_box())
+    data["operators"].append({"name": "st1", "kind": "station", "auto_answer_s": 1.0, "voice": "voice-st1"})
+    data["queues"][0]["operators"] = ["alice", "st1"]  # linear: alice first
+    engine = make_engine(settings_mod.to_toml(settings_mod.from_dict(data)))
+    set_password(engine, "alice", PASSWORD)  # but her phone never registers
+    caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--digits", "1", "--digit-delay", "3", "--talk", "4")
+    assert caller.result()["calls"][0]["connected"]
+    rec = engine.wait_for(lambda: [c for c in engine.calls() if c["disposition"]], what="call record")[0]
+    assert (rec["operator"], rec["disposition"]) == ("st1", "answered")
+    assert "ringnoanswer" in engine.queue_events(rec["id"])

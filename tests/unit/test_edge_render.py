@@ -163,3 +163,12 @@ def test_edge_render_command_writes_a_checked_configuration(tmp_path):
     result = run("edge", "render", "--check")
     assert result.returncode == 0, result.stderr
     assert (data / "edge" / "kamailio.cfg").exists() and (data / "edge" / "db" / "subscriber").exists()
+
+
+def test_a_second_change_within_one_second_still_changes_the_modification_second(tmp_path):
+    db = tmp_path / "db"
+    op = {"name": "alice", "kind": "sip", "username": "alice"}
+    credentials.write_tables(config(operators=[{**op, "ha1": credentials.ha1("alice", "switchboard", "one")}]), db)
+    first = int((db / "subscriber").stat().st_mtime)
+    credentials.write_tables(config(operators=[{**op, "ha1": credentials.ha1("alice", "switchboard", "two")}]), db)
+    assert int((db / "subscriber").stat().st_mtime) > first
