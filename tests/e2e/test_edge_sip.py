@@ -176,3 +176,11 @@ def test_an_unregistered_phone_is_passed_over_like_an_unreachable_one(make_engin
     rec = engine.wait_for(lambda: [c for c in engine.calls() if c["disposition"]], what="call record")[0]
     assert (rec["operator"], rec["disposition"]) == ("st1", "answered")
     assert "ringnoanswer" in engine.queue_events(rec["id"])
+
+
+def test_malformed_requests_are_answered_by_the_edge_and_counted(make_engine, tmp_path):
+    engine = make_engine(edge_box())
+    result = sipp("edge_malformed.xml", engine.port, tmp_path, "127.0.0.88", "-r", "10", calls=3)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    edge = edge_status(engine)
+    assert edge["counts"]["malformed"] == 3 and edge["banned"] == []
