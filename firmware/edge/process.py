@@ -9,6 +9,7 @@ credentials and reads the figures.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import signal
@@ -84,10 +85,9 @@ class Edge:
         """A new configuration: the credentials apply at once (Kamailio re-reads the table when it
         changes); anything else in kamailio.cfg waits for a restart of the edge (said in the list)."""
         changed = credentials.write_tables(settings, self.plan.db_dir)
-        old = EdgePlan(**{**self.plan.__dict__})
-        new_plan = EdgePlan(**{**self.plan.__dict__, "settings": settings})
+        new_plan = dataclasses.replace(self.plan, settings=settings)
         notes = []
-        if settings.edge is not None and render(new_plan) != render(old):
+        if settings.edge is not None and render(new_plan) != render(self.plan):
             notes.append("the edge's settings apply when the edge restarts")
         if changed:
             log.info("edge: operators' credentials updated")

@@ -172,3 +172,15 @@ def test_a_second_change_within_one_second_still_changes_the_modification_second
     first = int((db / "subscriber").stat().st_mtime)
     credentials.write_tables(config(operators=[{**op, "ha1": credentials.ha1("alice", "switchboard", "two")}]), db)
     assert int((db / "subscriber").stat().st_mtime) > first
+
+
+def test_a_new_configuration_applies_credentials_at_once_and_says_what_waits(tmp_path):
+    from firmware.edge.process import Edge
+    op = {"name": "alice", "kind": "sip", "username": "alice"}
+    edge = Edge(plan(config(operators=[op]), tmp_path))
+    table = tmp_path / "edge" / "db" / "subscriber"
+    with_password = config(operators=[{**op, "ha1": credentials.ha1("alice", "switchboard", "pw-12345")}])
+    assert edge.apply(with_password) == []  # credentials only: nothing waits
+    assert "1:alice:::" in table.read_text()
+    assert edge.apply(config({"ban_s": 60}, operators=[op])) == ["the edge's settings apply when the edge restarts"]
+    assert "alice" not in table.read_text().splitlines()[-1]  # the password was removed at once
