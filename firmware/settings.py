@@ -451,6 +451,9 @@ class Settings(Model):
         usernames = [o.username for o in self.operators if o.username]
         for dup in {u for u in usernames if usernames.count(u) > 1}:
             yield "operators.username", dup, "two operators register with the same user name"
+        if self.edge is not None and self.sip.address == "0.0.0.0" and not self.sip.public_address:
+            # Kamailio would put 0.0.0.0 in its Via and Record-Route: phones could not answer it.
+            yield "sip.address", self.sip.address, "with the edge, give the box's own address (or sip.public_address)"
         for op in self.operators:
             if op.username and op.uri is None and self.edge is None:
                 yield f"operators.{op.name}.username", op.username, "registering phones need the edge ([edge])"

@@ -142,7 +142,10 @@ class ManagedEdge(Edge):
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise EdgeError(f"kamailio exited {self.proc.returncode} at start; see {self.plan.run_dir / 'kamailio.log'}")
+                log_path = self.plan.run_dir / "kamailio.log"
+                tail = [ln for ln in log_path.read_text(errors="replace").splitlines() if "ERROR" in ln][-3:]
+                raise EdgeError(f"kamailio exited {self.proc.returncode} at start (is port {self.plan.public_port} "
+                                f"taken?); {log_path}:\n" + "\n".join(tail))
             try:
                 rpc.call(self.plan.rpc_socket, "core.version", timeout=0.5)
                 log.info("edge (Kamailio) on %s:%d, engine behind it on 127.0.0.1:%d", self.plan.settings.sip.address,

@@ -147,6 +147,9 @@ def test_settings_for_registering_operators():
         config(operators=[{"name": "x", "kind": "sip"}])
     with pytest.raises(settings_mod.SettingsError, match="ha1"):
         config(operators=[{**alice, "ha1": "not-a-digest"}])
+    with pytest.raises(settings_mod.SettingsError, match="give the box's own address"):
+        settings_mod.from_dict({"sip": {"address": "0.0.0.0"}, "edge": {}})
+    assert settings_mod.from_dict({"sip": {"address": "0.0.0.0", "public_address": "192.0.2.4"}, "edge": {}}).edge
     with pytest.raises(settings_mod.SettingsError, match="scanner_agents"):
         config({"scanner_agents": ['bad"quote']})
 
