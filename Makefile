@@ -2,9 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-# Debian packages: what the box runs with (speech for prompts, audio conversion), and what the
+# Debian packages: what the box runs with (speech for prompts, audio conversion, the SIP edge), and what the
 # tests add (SIPp, a serial-cable stand-in, unit checks, a browser, a shell linter).
-RUN_DEBS  := espeak-ng sox
+RUN_DEBS  := espeak-ng sox kamailio
 TEST_DEBS := sip-tester socat systemd chromium shellcheck
 STAMP  := $(VENV)/.installed
 # `make pjsua2`: a pjproject source tree or tarball to build from (unset: download the pinned release).

@@ -18,6 +18,9 @@ from firmware.events import DeviceEvent
 from firmware.simulation import Simulation
 from firmware.notify import Notifier
 from firmware.control.server import ControlServer
+from firmware.edge import process as edge_process
+from firmware.edge.process import EdgeError, ManagedEdge, SystemdEdge, resolve_internal_port
+from firmware.edge.render import EdgePlan
 from firmware.engine.core import Engine
 from firmware.store import db as dbmod, queries, recordings
 from firmware.store.writer import Writer
@@ -67,6 +70,25 @@ def headset_watcher(settings: settings_mod.Settings, sim: bool, root, emit):
     return HeadsetWatcher(wanted, lambda presence: emit(DeviceEvent(HEADSET_SOURCE, presence)), root)
 
 
+def start_edge(settings, tel, port: int, data_dir: Path, sim: bool):
+    """The engine on loopback behind the edge; in simulation the edge (Kamailio) is started here, on
+    the box systemd runs it (switchboard-edge.service) from the same rendered files."""
+    if not sim and not (settings.edge.engine_port and settings.edge.internal_port):
+        raise EdgeError("on the box edge.engine_port and edge.internal_port must be fixed ports (not 0): "
+                        "switchboard-edge.service renders them before the engine starts")
+    internal = resolve_internal_port(settings.edge.internal_port)
+    tel.start(settings, settings.edge.engine_port, bind="127.0.0.1", proxy=f"sip:127.0.0.1:{internal};lr",
+              edge_address=f"127.0.0.1:{internal}")
+    plan = EdgePlan(settings, port, internal, tel.sip_port, edge_process.run_dir(data_dir))
+    if not sim:
+        edge = SystemdEdge(plan)
+        edge.apply(settings)
+        return edge
+    edge = ManagedEdge(plan)
+    edge.start()
+    return edge
+
+
 def run(options: Options) -> int:
     from firmware.telephony.modem_lines import ModemLines
     from firmware.telephony.modems import ModemLine, modem_settings
@@ -102,9 +124,13 @@ def run(options: Options) -> int:
         stations = AlsaHeadsets(pjsua2, lambda: tel.ep, ring_file)
     tel = PjsuaTelephony(loop.emit, stations, lambda s: prompts.cached(s, data_dir))
     port = options.sip_port or settings.sip.port
+    edge = None
     try:
-        tel.start(settings, port)
-    except StartError as exc:
+        if settings.edge is None:
+            tel.start(settings, port)
+        else:
+            edge = start_edge(settings, tel, port, data_dir, options.sim)
+    except (StartError, EdgeError) as exc:
         log.error("%s", exc)
         tel.shutdown()
         writer.close()
@@ -133,7 +159,9 @@ def run(options: Options) -> int:
                     pending_callbacks=pending_callbacks, unheard_messages=unheard)
     info = {"sip": {"address": settings.sip.address, "port": port}, "pid": os.getpid(),
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
-    control = ControlServer(data_dir, loop.post, writer, info, simulation, panel)
+    if edge is not None:
+        info["sip"]["engine"] = f"127.0.0.1:{tel.sip_port}"
+    control = ControlServer(data_dir, loop.post, writer, info, simulation, panel, edge=edge)
     control.start()
     notifier = Notifier()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -159,5 +187,7 @@ def run(options: Options) -> int:
             simulation.close()
         del engine
         tel.shutdown()
+        if edge is not None:
+            edge.stop()
         writer.close()
     return 0

@@ -74,10 +74,83 @@ def cmd_status(args) -> int:
     print(f"voicemail: {status['voicemail']['unheard']} unheard messages")
     for alert in status["alerts"]:
         print(f"ALERT: {alert}")
+    if "edge" in status:
+        _print_edge(status["edge"])
     web = Path(args.data_dir) / "web"
     if (web / "setup-code").exists() and not (web / "admin.json").exists():
         url = (web / "url").read_text().strip() if (web / "url").exists() else "http://127.0.0.1:8080/"
         print(f"web admin setup code: {(web / 'setup-code').read_text().strip()} (open {url.rstrip('/')}/setup)")
+    return 0
+
+
+def _print_edge(edge: dict) -> None:
+    if not edge["running"]:
+        print(f"SIP edge (port {edge['port']}): NOT ANSWERING: {edge.get('error', '')}")
+        return
+    c = edge["counts"]
+    print(f"SIP edge (Kamailio) on port {edge['port']}: {len(edge['banned'])} addresses banned now, "
+          f"{c['bans']} bans in all, {c['dropped_banned']} requests dropped while banned")
+    print(f"  refused: {c['scanners']} scanners, {c['floods']} floods, {c['malformed']} malformed, "
+          f"{c['auth_failures']} wrong credentials or refused calls")
+    for ban in edge["banned"]:
+        print(f"  banned {ban['address']:<16} {ban['reason']}")
+    print(f"  registered phones: {len(edge['registrations'])}")
+    for reg in edge["registrations"]:
+        print(f"    {reg['user']:<12} {reg['contact']}  expires in {reg['expires']} s  {reg['user_agent']}")
+
+
+def cmd_edge_password(args) -> int:
+    """Set the SIP password of an operator's phone that registers with the edge (stored as digest HA1;
+    asked twice on a terminal, else read from the first line of standard input)."""
+    import getpass
+    import tomli_w
+    from firmware import config_paths
+    from firmware.edge.credentials import ha1
+    data = _stored_config(args.data_dir)
+    settings = settings_mod.from_dict(data)
+    op = settings.operator(args.name)
+    if op.kind != "sip":
+        raise ValueError(f"operator {args.name} is a {op.kind}, not a SIP phone")
+    username = args.username or op.username
+    if not username:
+        raise ValueError(f"operator {args.name} has no username yet: give --username USER")
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {username}: ")
+        if getpass.getpass("again: ") != password:
+            raise ValueError("the two passwords differ; nothing changed")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        raise ValueError("a SIP password needs 8 characters or more; nothing changed")
+    realm = settings.edge.realm if settings.edge else settings_mod.Edge().realm
+    config_paths.set_value(data, f"operators.{args.name}.username", f'"{username}"')
+    config_paths.set_value(data, f"operators.{args.name}.ha1", f'"{ha1(username, realm, password)}"')
+    return _save_config(args.data_dir, tomli_w.dumps(data), f"edge password {args.name}")
+
+
+def cmd_edge_unban(args) -> int:
+    """Lift the edge's ban of an address (and forget its failed attempts)."""
+    print(request(args.data_dir, "edge_unban", address=args.address))
+    return 0
+
+
+def cmd_edge_render(args) -> int:
+    """Write the edge's kamailio.cfg and credential tables from the stored configuration (what
+    switchboard-edge.service runs before Kamailio starts); --check runs Kamailio's own check."""
+    from firmware.edge import process
+    from firmware.edge.render import EdgePlan
+    text = queries.current_config(dbmod.open_read(args.data_dir))
+    settings = settings_mod.from_toml(text) if text else settings_mod.Settings()
+    if settings.edge is None:
+        raise ValueError("the configuration has no [edge]: the engine faces the network itself")
+    if not (settings.edge.internal_port and settings.edge.engine_port):
+        raise ValueError("on the box edge.internal_port and edge.engine_port must be fixed ports, not 0")
+    plan = EdgePlan(settings, settings.sip.port, settings.edge.internal_port, settings.edge.engine_port,
+                    process.run_dir(Path(args.data_dir)))
+    path = process.write_files(plan)
+    if args.check:
+        process.check_config(path)
+    print(f"wrote {path}")
     return 0
 
 
@@ -399,6 +472,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     command("keys", cmd_config_keys, config)
     command("reload", cmd_reload)
+    edge = sub.add_parser("edge", help="the SIP edge: operators' SIP passwords, bans, its configuration").add_subparsers(
+        dest="edge_command", required=True, metavar="ACTION")
+    p = command("password", cmd_edge_password, edge)
+    p.add_argument("name", help="the operator")
+    p.add_argument("--username", help="the user name the phone registers with (default: the operator's)")
+    p = command("unban", cmd_edge_unban, edge)
+    p.add_argument("address")
+    p = command("render", cmd_edge_render, edge)
+    p.add_argument("--check", action="store_true", help="also run kamailio -c on the result")
     p = command("hours", cmd_hours)
     p.add_argument("mode", choices=["auto", "day", "night"])
     p = command("console", cmd_console)

@@ -24,8 +24,9 @@ REPLY_TIMEOUT_S = 10
 
 
 class ControlServer:
-    def __init__(self, data_dir: Path, post: Callable, writer, info: dict, simulation=None, panel=None):
+    def __init__(self, data_dir: Path, post: Callable, writer, info: dict, simulation=None, panel=None, edge=None):
         self.data_dir, self.post, self.writer, self.info = Path(data_dir), post, writer, info
+        self.edge = edge  # the SIP edge (firmware/edge), or None when the engine faces the network itself
         self.simulation = simulation  # the far ends of simulated hardware (`switchboard sim ...`)
         self.panel = panel
         self.path = self.data_dir / SOCKET_NAME
@@ -33,7 +34,8 @@ class ControlServer:
         self._lock = threading.Lock()  # one configuration change at a time
         self.handlers = {
             "ping": lambda req: "pong",
-            "status": lambda req: {**self.info, **self._ask(ev.GetStatus())},
+            "status": lambda req: {**self.info, **self._ask(ev.GetStatus()), **self._edge_status()},
+            "edge_unban": self._edge_unban,
             "operator": lambda req: self._ask(ev.OperatorAction(req["name"], req["action"], req.get("reason", ""))),
             "line": lambda req: self._ask(ev.GetLine(req["name"])),
             "transfer": lambda req: self._ask(ev.Transfer(req["name"], req["target"], req.get("by", "command"))),
@@ -110,13 +112,34 @@ class ControlServer:
         self.post(ev.HoldLoop(seconds))  # not awaited: the loop is about to stop answering
         return f"the engine loop is held for {seconds:g} s; under systemd the watchdog restarts the engine"
 
+    def _edge_status(self) -> dict:
+        return {"edge": self.edge.status()} if self.edge is not None else {}
+
+    def _edge_unban(self, req: dict) -> str:
+        if self.edge is None:
+            raise ValueError("this box has no SIP edge ([edge] in the configuration)")
+        was = self.edge.unban(req["address"])
+        self.writer.log("info", "edge", f"ban of {req['address']} lifted" if was else f"{req['address']} was not banned")
+        return f"{req['address']}: ban lifted" if was else f"{req['address']} was not banned"
+
+    def _apply_edge(self, new, answer):
+        """The edge's share of a new configuration (credentials at once, the rest at its restart)."""
+        if isinstance(answer, dict) and (self.edge is None) != (new.edge is None):
+            answer = {**answer, "message": answer.get("message", "") + "; the SIP edge is switched "
+                      f"{'on' if new.edge else 'off'} at the next restart"}
+        elif self.edge is not None and new.edge is not None and isinstance(answer, dict):
+            notes = self.edge.apply(new)
+            if notes and "message" in answer:
+                answer = {**answer, "message": answer["message"] + "; " + "; ".join(notes)}
+        return answer
+
     # Configuration changes: validate and make prompts here (off the engine loop), save, then apply.
     def _config_import(self, req: dict) -> dict:
         with self._lock:
             new = settings_mod.from_toml(req["toml"])
             prompts.render_all(new, self.data_dir)
             self.writer.save_config(req["toml"], req.get("source", "import"))
-            return self._ask(ev.Reload(new))
+            return self._apply_edge(new, self._ask(ev.Reload(new)))
 
     def _reload(self, req: dict) -> dict:
         with self._lock:
@@ -127,7 +150,7 @@ class ControlServer:
                 db.conn.close()
             new = settings_mod.from_toml(text) if text else settings_mod.Settings()
             prompts.render_all(new, self.data_dir)
-            return self._ask(ev.Reload(new))
+            return self._apply_edge(new, self._ask(ev.Reload(new)))
 
     def _delete_recording(self, req: dict) -> dict:
         """Delete one call's recording (never one still being written), log it and clear the record's

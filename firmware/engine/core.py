@@ -270,7 +270,7 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
         for name in names:
             op = self.operators[name]
             try:
-                leg = self.tel.dial(op.config.uri) if op.config.kind == "sip" else self.tel.ring_station(name)
+                leg = self.tel.dial(op.config.dial_uri) if op.config.kind == "sip" else self.tel.ring_station(name)
             except DialFailed as exc:
                 log.warning("cannot ring %s: %s", name, exc)
                 continue

@@ -133,10 +133,20 @@ class _Account(pj.Account):
                                prm.rdata.srcAddress)
 
 
+class _RegisteringAccount(_Account):
+    """An account that registers: reports each registration outcome (code and reason)."""
+
+    @_guarded
+    def onRegState(self, prm):
+        info = self.getInfo()
+        self.phone.on_registration(int(prm.code), prm.reason, info.regIsActive)
+
+
 class Phone:
     """One pjsua2 endpoint and its loop. Subclasses decide what to do with calls."""
 
     mode = ""
+    account_class = _Account
 
     def __init__(self, opts: argparse.Namespace):
         self.opts = opts
@@ -216,7 +226,7 @@ class Phone:
         for codec in ep.codecEnum2():
             name = codec.codecId.split("/")[0].upper()
             ep.codecSetPriority(codec.codecId, {"PCMU": 255, "PCMA": 254}.get(name, 0))
-        self.account = _Account(self)
+        self.account = self.account_class(self)
         self.account.create(self._account_config(tid), True)
         if opts.tone > 0:
             self.player = pj.AudioMediaPlayer()
@@ -415,6 +425,41 @@ class Answerer(Phone):
         self.do_hangup(call, self.opts.reject)
 
 
+class Registerer(Answerer):
+    """A phone that registers with a registrar (digest authentication), then answers calls like
+    `answer`. If the registration is refused the phone stops at once (the report says why)."""
+
+    mode = "register"
+    account_class = _RegisteringAccount
+
+    def __init__(self, opts: argparse.Namespace):
+        super().__init__(opts)
+        self.registrations: list[dict] = []
+
+    def _account_config(self, tid: int) -> pj.AccountConfig:
+        opts = self.opts
+        acfg = super()._account_config(tid)
+        host = opts.registrar.split(":", 1)[1]
+        acfg.idUri = f"sip:{opts.username}@{host}"
+        acfg.regConfig.registrarUri = opts.registrar
+        acfg.regConfig.timeoutSec = opts.expires
+        acfg.regConfig.retryIntervalSec = 0  # a refused registration is reported, not retried
+        cred = pj.AuthCredInfo("digest", "*", opts.username, 0, opts.password)
+        acfg.sipConfig.authCreds.append(cred)
+        return acfg
+
+    def on_registration(self, code: int, reason: str, active: bool) -> None:
+        self.registrations.append({"code": code, "reason": reason, "active": active})
+        self.event("registration", f"{code} {reason}".strip(), active=active)
+        if self.opts.ready_file and active:
+            _write_atomically(self.opts.ready_file + ".registered", str(code))
+        if not active and code >= 300 and not self.logs:
+            self.stop_reason = f"registration refused: {code} {reason}"
+
+    def report(self) -> dict:
+        return {**super().report(), "registrations": self.registrations}
+
+
 # --- helpers ---------------------------------------------------------------------------------------
 
 def _write_tone(workdir: str, hz: float, rate: int = 8000) -> str:
@@ -547,6 +592,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="ring S seconds before answering (negative = never answer)")
     answer.add_argument("--reject", type=_reject_code,
                         help="reject with this SIP code instead of answering")
+
+    register = modes.add_parser("register", parents=[common],
+                                help="register with a registrar (digest auth), then answer calls")
+    register.add_argument("registrar", type=_sip_uri, help="e.g. sip:127.0.0.1:5060")
+    register.add_argument("--username", required=True, help="user name (also the AOR's user part)")
+    register.add_argument("--password", required=True, help="digest password")
+    register.add_argument("--expires", type=_positive_int, default=300, help="registration expiry, s")
+    register.add_argument("--calls", type=_positive_int, default=1,
+                          help="calls to take (default 1); later ones get 486")
+    register.add_argument("--answer-after", type=float, default=0.5,
+                          help="ring S seconds before answering (negative = never answer)")
+    register.add_argument("--reject", type=_reject_code,
+                          help="reject with this SIP code instead of answering")
     return parser
 
 
@@ -555,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
         opts = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    phone = (Caller if opts.mode == "call" else Answerer)(opts)
+    phone = {"call": Caller, "answer": Answerer, "register": Registerer}[opts.mode](opts)
 
     def stop(signum, _frame):
         phone.stop_reason = signal.Signals(signum).name

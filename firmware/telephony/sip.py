@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pjsua2 as pj
 
 from firmware import events as ev
+from firmware.edge.trust import real_source
 from firmware.engine.ports import CapacityReached, DialFailed
 from firmware.settings import Line, Settings
 from firmware.telephony import capacity
@@ -87,7 +88,7 @@ class Endpoint(pj.Endpoint):
 
     def onRejectedIncomingCall(self, prm):
         try:
-            host = prm.rdata.srcAddress.rsplit(":", 1)[0].strip("[]")
+            host = real_source(prm.rdata.srcAddress, prm.rdata.wholeMsg, self.tel.edge_address)
             self.tel.emit(ev.IncomingRefused(host, prm.statusCode, prm.reason))
         except Exception:
             log.exception("onRejectedIncomingCall")
@@ -176,9 +177,15 @@ class PjsuaTelephony:
         self.ep = None
         self.account = None
         self.build: capacity.Build | None = None
+        self.edge_address: str | None = None  # behind the edge: its loopback address, whose header is believed
+        self.sip_port: int | None = None  # the port actually bound (port 0 picks one)
 
     # --- lifecycle --------------------------------------------------------------------------------
-    def start(self, settings: Settings, port: int) -> None:
+    def start(self, settings: Settings, port: int, bind: str | None = None, proxy: str | None = None,
+              edge_address: str | None = None) -> None:
+        """Open SIP on settings.sip.address:port; behind the edge on `bind` (loopback) instead, with
+        every outgoing request through the edge (`proxy`) and its source header believed."""
+        self.edge_address = edge_address
         self.ep = Endpoint(self)
         self.ep.libCreate()
         self.build = capacity.detect(pj, self.ep.libVersion().full, settings.sip.max_calls)
@@ -196,14 +203,16 @@ class PjsuaTelephony:
         self.ep.libInit(cfg)
         tcfg = pj.TransportConfig()
         tcfg.port = port
-        tcfg.boundAddress = settings.sip.address
-        if settings.sip.public_address:
+        tcfg.boundAddress = bind or settings.sip.address
+        if settings.sip.public_address and not bind:
             tcfg.publicAddress = settings.sip.public_address
         try:
-            self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+            tid = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
         except pj.Error as exc:
-            raise StartError(f"cannot open SIP port {settings.sip.address}:{port}: {exc.reason.strip()}"
+            raise StartError(f"cannot open SIP port {tcfg.boundAddress}:{port}: {exc.reason.strip()}"
                              " (is another engine or PBX using it?)") from None
+        self.sip_port = int(self.ep.transportGetInfo(tid).localName.rsplit(":", 1)[1])
+        port = self.sip_port
         self.ep.libStart()
         self.ep.audDevManager().setNullDev()
         for codec in self.ep.codecEnum2():
@@ -211,11 +220,17 @@ class PjsuaTelephony:
             self.ep.codecSetPriority(codec.codecId, priority)
         acfg = pj.AccountConfig()
         host = settings.sip.public_address or settings.sip.address
-        acfg.idUri = f"sip:switchboard@{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+        acfg.idUri = f"sip:switchboard@{'127.0.0.1' if host == '0.0.0.0' or bind else host}:{port}"
+        if proxy:
+            acfg.sipConfig.proxies.append(proxy)
+            # Signalling stays on loopback; media goes straight to the phones and lines.
+            media = settings.sip.public_address or settings.sip.address
+            if media != "0.0.0.0":
+                acfg.mediaConfig.transportConfig.publicAddress = media
         self.account = Account(self)
         self.account.create(acfg, True)
         self.configure(settings)
-        log.info("SIP on %s:%d, pjsua2 %s, %s, up to %d calls", settings.sip.address, port,
+        log.info("SIP on %s:%d, pjsua2 %s, %s, up to %d calls", tcfg.boundAddress, port,
                  self.build.version, self.build.name, self.build.max_calls)
 
     def poll(self, ms: int) -> None:
@@ -309,7 +324,7 @@ class PjsuaTelephony:
         leg = f"in{next(self._ids)}"
         call = SipCall(self, account, leg, call_id)  # kept at once: an unreferenced Call gets 603
         self.legs[leg] = Leg(leg, call=call)
-        host = source.rsplit(":", 1)[0].strip("[]")
+        host = real_source(source, message, self.edge_address)
         dialled, caller, name = parse_invite(message)
         self.emit(ev.IncomingCall(leg, host, dialled, caller, name))
 
