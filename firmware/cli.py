@@ -51,6 +51,8 @@ def cmd_status(args) -> int:
     if cap.get("note"):
         print(f"  note: {cap['note']}")
     print(f"hours: {'open' if hours['open'] else 'closed'} (override: {hours['override']})")
+    for alert in status.get("alerts", []):
+        print(f"ALERT {alert['kind']} since {alert['since']}: {alert['message']}")
     print("lines:")
     for line in status["lines"]:
         print(f"  {line['name']:<12} {line['kind']:<12} {line['state']:<6} from {', '.join(line['allow'])}")

@@ -20,6 +20,7 @@ import pjsua2 as pj
 from firmware import events as ev
 from firmware.engine.ports import CapacityReached, DialFailed
 from firmware.settings import Settings
+from firmware.store import recordings
 from firmware.telephony import capacity
 from firmware.telephony.modems import ModemLine
 from firmware.telephony.stations import StationAudio
@@ -44,6 +45,12 @@ def parse_invite(message: str) -> tuple[str, str, str]:
             name = (found.group(1) or found.group(2) or "").strip()
             caller = found.group(3)
     return dialled, caller, name
+
+
+def readable(text: str) -> str:
+    """A message's text with bytes that are not UTF-8 (left as surrogates by the binding) shown as U+FFFD:
+    a caller name of raw Latin-1 bytes must not make the call record unwritable."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class StartError(RuntimeError):
@@ -170,6 +177,7 @@ class PjsuaTelephony:
         self.music_players: dict[str, pj.AudioMediaPlayer] = {}
         self.modem_lines: dict[str, ModemLine] = {}
         self.recorders: dict[str, pj.AudioMediaRecorder] = {}
+        self.recording_paths: dict[str, str] = {}
         self._ids = itertools.count(1)
         self.ep = None
         self.account = None
@@ -295,7 +303,7 @@ class PjsuaTelephony:
         call = SipCall(self, account, leg, call_id)  # kept at once: an unreferenced Call gets 603
         self.legs[leg] = Leg(leg, call=call)
         host = source.rsplit(":", 1)[0].strip("[]")
-        dialled, caller, name = parse_invite(message)
+        dialled, caller, name = parse_invite(readable(message))
         self.emit(ev.IncomingCall(leg, host, dialled, caller, name))
 
     def answer(self, leg: str) -> None:
@@ -436,8 +444,10 @@ class PjsuaTelephony:
             recorder.createRecorder(path)
         except pj.Error as exc:
             log.error("cannot record to %s: %s", path, exc.reason)
+            self.emit(ev.RecordingFailed(key, f"cannot create {path}: {exc.reason.strip()}"))
             return
         self.recorders[key] = recorder
+        self.recording_paths[key] = path
         for name in legs:
             if name in self.legs:
                 self.legs[name].recorders.add(key)
@@ -454,6 +464,9 @@ class PjsuaTelephony:
                 if tx is not None:
                     _try(tx.stopTransmit, recorder)
         del recorder  # closes the file and writes the WAV header
+        path = self.recording_paths.pop(key, None)
+        if path:
+            recordings.finish(path)  # a write that failed (disk full) may have left sizes that do not match
 
     def _apply(self, entry: Leg) -> None:
         """(Re)make every transmission this leg takes part in, from its declared state."""
