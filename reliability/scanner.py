@@ -47,15 +47,19 @@ def scan(engine: Engine, health: EngineHealth, attempts: int, source: str = "127
                 latencies.append(time.monotonic() - sent)
             if acknowledge and code:
                 ack_refusal(peer, invite, replies)
+            if not engine.alive():
+                break
             if i % 100 == 0:  # look at the box while the scan runs, not only afterwards
-                if not engine.alive():
-                    break
                 st = engine.status()
                 seized = max(seized, len(st["calls"]) + sum(1 for op in st["operators"] if op["state"] == "ringing"))
     finally:
         peer.close()
     elapsed = time.monotonic() - start
     report.figures["answers (status: count)"] = dict(answers)
+    if not report.check("the engine survived the scan", engine.alive(), _abort_line(engine.log())):
+        report.figures["attempts answered before the engine died"] = sum(answers.values()) - answers.get("none", 0)
+        report.figures["seconds until the engine died"] = round(elapsed, 2)
+        return report
     report.figures["attempts per second"] = round(attempts / elapsed, 1)
     report.figures["scan seconds"] = round(elapsed, 2)
     if latencies:
@@ -75,3 +79,8 @@ def scan(engine: Engine, health: EngineHealth, attempts: int, source: str = "127
     report.check("the refusals are in `switchboard log`", source in engine.cli("log").stdout)
     health.check(report, "after the scan")
     return report
+
+
+def _abort_line(text: str) -> str:
+    lines = [ln for ln in text.splitlines() if "Assertion" in ln or "Traceback" in ln]
+    return lines[-1] if lines else text[-300:]
