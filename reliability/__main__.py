@@ -71,19 +71,19 @@ def main(argv=None) -> int:
     p.add_argument("--python", help="interpreter (and so pjsua2 build) of the engine under test")
     p.add_argument("--target", help="HOST:PORT[/tcp]: send hostile SIP and the scan to a SIP edge instead of the engine")
     p.add_argument("--seed", type=int, default=1, help="fuzzer seed")
-    p.add_argument("--fuzz", type=int, help="mutated messages (default 3000, short 200)")
+    p.add_argument("--fuzz", type=int, help="mutated messages (default 2000, short 200)")
     p.add_argument("--scan", type=int, help="scanner INVITE attempts (default 1000, short 200)")
     p.add_argument("--scan-rate", type=float, default=20.0, help="INVITEs a second of the paced scan")
-    p.add_argument("--kills", type=int, help="power cuts of the database (default 200, short 10)")
+    p.add_argument("--kills", type=int, help="power cuts of the database (default 100, short 10)")
     p.add_argument("--work-dir", type=Path, help="where engines keep their data (default: a temporary folder)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = p.parse_args(argv)
     unknown = [c for c in args.checks if c not in CHECKS]
     if unknown:
         p.error(f"unknown checks {', '.join(unknown)}; known: {', '.join(CHECKS)}")
-    args.fuzz = args.fuzz or (3000 if args.long else 200)
+    args.fuzz = args.fuzz or (2000 if args.long else 200)
     args.scan = args.scan or (1000 if args.long else 200)
-    args.kills = args.kills or (200 if args.long else 10)
+    args.kills = args.kills or (100 if args.long else 10)
     checks = args.checks or CHECKS
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="reliability-"))
     started = time.monotonic()

@@ -72,7 +72,7 @@ def corpus_batch(target: Target, health: EngineHealth, rounds: int = 1, wait: fl
     return report
 
 
-def fuzz_batch(target: Target, health: EngineHealth, count: int, seed: int, wait: float = 0.15,
+def fuzz_batch(target: Target, health: EngineHealth, count: int, seed: int, wait: float = 0.08,
                check_every: int | None = None) -> Report:
     rng = random.Random(seed)
     report = Report("hostile SIP: mutation fuzzer", tried={"seed": seed, "mutated messages": count,

@@ -1,10 +1,11 @@
 """Short versions of `make reliability`'s fault checks: the engine killed with calls up, a power cut
-on the database, the disk filling during a recorded call, a modem unplugged mid-call. Each asserts
-what must hold; its figures are printed (pytest -s), never asserted."""
+on the database, the disk filling during a recorded call. Each asserts what must hold; its figures are
+printed (pytest -s), never asserted. (A modem unplugged mid-call: tests/e2e/test_modem_line.py, and
+with figures in `make reliability`.)"""
 
 from __future__ import annotations
 
-from reliability import diskfull, killrestart, modem, powercut
+from reliability import diskfull, killrestart, powercut
 
 
 def held(report) -> str:
@@ -32,7 +33,3 @@ def test_disk_filled_at_once_during_a_call(tmp_path):
     report = diskfull.run(tmp_path / "abrupt", talk_s=10, abrupt=True)
     assert report.ok, held(report)
 
-
-def test_modem_unplugged_while_connected_closes_the_call_and_comes_back(tmp_path):
-    report = modem.unplug_mid_call(tmp_path, rounds=1)
-    assert report.ok, held(report)
