@@ -80,3 +80,17 @@ bench-modem: $(STAMP)
 soak: $(STAMP) test-deps
 	$(BENCH_PYTHON) -m bench soak --python $(BENCH_PYTHON) --minutes $(SOAK_MINUTES) \
 	  --concurrency $(SOAK_CONCURRENCY) --call-seconds $(SOAK_CALL_SECONDS) $(BENCH_ARGS)
+
+# `make reliability`: hostile SIP (corpus, fuzzer, SIPp), a scanner, the engine killed with calls up, power
+# cuts on the database, a full disk (a tmpfs: needs root), a modem unplugged mid-call; long counts, a report
+# per check (tried / held / figures) and JSON in reliability/results/. `make test` runs short versions
+# (tests/e2e/test_reliability_*.py). REL_PYTHON: the engine's interpreter (so its pjsua2 build); REL_TARGET:
+# HOST:PORT[/tcp] to aim the hostile SIP and the scan at a SIP edge instead; REL_ARGS: e.g. `sip scanner`.
+REL_PYTHON ?= $(PY)
+REL_TARGET ?=
+REL_ARGS ?=
+
+.PHONY: reliability
+
+reliability: $(STAMP) test-deps
+	$(PY) -m reliability --python $(REL_PYTHON) $(if $(REL_TARGET),--target $(REL_TARGET)) $(REL_ARGS)

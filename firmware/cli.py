@@ -51,6 +51,8 @@ def cmd_status(args) -> int:
     if cap.get("note"):
         print(f"  note: {cap['note']}")
     print(f"hours: {'open' if hours['open'] else 'closed'} (override: {hours['override']})")
+    for alert in status.get("alerts", []):
+        print(f"ALERT {alert['kind']} since {alert['since']}: {alert['message']}")
     print("lines:")
     for line in status["lines"]:
         print(f"  {line['name']:<12} {line['kind']:<12} {line['state']:<6} from {', '.join(line['allow'])}")
@@ -72,8 +74,6 @@ def cmd_status(args) -> int:
         print(f"  {c['position']}. {c['number']:<16} {c['queue']:<12} attempts {c['attempts']}"
               f"{' (calling now)' if c['in_progress'] else ''}")
     print(f"voicemail: {status['voicemail']['unheard']} unheard messages")
-    for alert in status["alerts"]:
-        print(f"ALERT: {alert}")
     if "edge" in status:
         _print_edge(status["edge"])
     web = Path(args.data_dir) / "web"

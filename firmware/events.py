@@ -36,6 +36,14 @@ class IncomingRefused:
 
 
 @dataclass(frozen=True)
+class RecordingFailed:
+    """A call's recorder could not be created or written (disk full, folder gone)."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class DeviceEvent:
     """Something a hardware driver reported (a modem line's ring, digit, hang-up, fault)."""
 

@@ -91,7 +91,11 @@ def render(prompt: Prompt, data_dir: Path) -> Path:
             if not source.exists():
                 raise PromptError(f"prompt file {source} does not exist")
             _convert(source, made)
-        os.replace(made, target)  # atomic: the engine never sees half a file
+        # Copied next to the target first: os.replace is atomic only within one filesystem, and the
+        # temporary folder (often a tmpfs) is rarely on the data directory's.
+        staged = target.with_suffix(".part")
+        shutil.copyfile(made, staged)
+        os.replace(staged, target)  # atomic: the engine never sees half a file
     return target
 
 

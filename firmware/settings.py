@@ -420,6 +420,9 @@ class Outbound(Model):
 class Recording(Model):
     disclosure_prompt: Name | None = None
     """Played to every caller before the first menu (recording disclosure)."""
+    min_free_mb: float = Field(default=50.0, ge=0, le=100000)
+    """Free space (MB) kept on the recordings' disk: below it recordings stop (calls go on), the owner is
+    alerted in `switchboard status` and `switchboard log`, and new calls are not recorded until space is back."""
 
 
 class Callers(Model):

@@ -298,11 +298,8 @@ class CallbackFlow:
 
     def _rate_tripped(self) -> None:
         limit = self.settings.outbound.max_per_hour
-        message = f"outgoing calls stopped: {limit} in the last hour (outbound.max_per_hour)"
-        if self.alerts.get("outbound") != message:
-            log.warning("%s", message)
-            self.store.log("warning", "outbound", message)
-        self.alerts["outbound"] = message
+        if "outbound" not in self.alerts:
+            self._alert("outbound", f"outgoing calls stopped: {limit} in the last hour (outbound.max_per_hour)")
 
     def _save_callback(self, cb: CallbackRequest, status: str, result: str = "") -> None:
         next_at = self.wall() + dt.timedelta(seconds=max(0.0, cb.next_at - self.clock()))

@@ -18,6 +18,7 @@ from firmware.engine import hours, ivr, worklist
 from firmware.engine.callback import CallbackFlow, CallbackRequest
 from firmware.engine.dialplan import RateLimit
 from firmware.engine.headsets import HeadsetMixin
+from firmware.engine.diskguard import CHECK_EVERY_S, DiskGuard
 from firmware.engine.operators import Operator, Operators
 from firmware.engine.ports import DialFailed, Indicators, NoIndicators, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
@@ -40,8 +41,8 @@ may have opened, a callback may be past its give-up time)."""
 class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
     def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
                  clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto",
-                 indicators: Indicators | None = None, pending_callbacks: list[dict] = (),
-                 unheard_messages: int = 0):
+                 indicators: Indicators | None = None, disk_free: Callable[[], int] | None = None,
+                 pending_callbacks: list[dict] = (), unheard_messages: int = 0):
         self.settings, self.tel, self.store, self.timers = settings, tel, store, timers
         self.indicators = indicators or NoIndicators()
         self._box_shown: tuple[int, int] | None = None
@@ -55,8 +56,12 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
         self.callbacks: dict[str, CallbackRequest] = {}
         self.callback_tick: Timer | None = None
         self.rate = RateLimit(clock)
-        self.alerts: dict[str, str] = {}
         self.unheard_messages = unheard_messages
+        # Recordings stop before the disk fills (diskguard.py); `alerts` are shown by `switchboard status`.
+        self.disk = DiskGuard(disk_free or recordings.free_bytes(data_dir), settings.recording.min_free_mb)
+        self.recording: set[str] = set()  # sessions being recorded
+        self.alerts: dict[str, dict] = {}
+        self._disk_timer: Timer | None = None
         self._apply(settings)
         self._restore_callbacks(list(pending_callbacks))
 
@@ -81,6 +86,7 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
         self.settings = settings
         self.tel.configure(settings)
         self.operators.configure(settings.operators)
+        self.disk.reserve_mb = settings.recording.min_free_mb
         for q in settings.queues:
             self.queues.setdefault(q.name, QueueState(q.name)).config = q
 
@@ -404,11 +410,13 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
         fields = {"operator": name, "connected_at": iso(self.wall()), "wait_s": round(wait, 3)}
         if s.transfers:  # back from the queue after a transfer: the first wait stands
             del fields["wait_s"]
-        if s.queue.record and not self._recording_continues(s, leg):
+        if s.queue.record and not self._recording_continues(s, leg) and self._room_to_record():
             path = str(recordings.path_for(self.data_dir, s.id))
+            self.recording.add(s.id)
             self.tel.start_recording(s.id, [s.leg, leg], path)
             s.recording = True
             fields["recording"] = path
+            self._watch_disk()
         self.store.call_updated(s.id, **fields)
         self.store.queue_event(s.id, s.queue.name, "connect", name, f"wait {wait:.1f} s")
         self._dispatch(s.queue.name)
@@ -465,10 +473,12 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
             if s.queue.name in self.queues:
                 self.queues[s.queue.name].handled(talk + s.queue.wrapup_s)
             self.tel.stop_recording(s.id)
+            self.recording.discard(s.id)
         if s.operator:
             self._to_wrapup(s)
         elif s.recording:  # transferred, and ended before the next operator took it
             self.tel.stop_recording(s.id)
+            self.recording.discard(s.id)
         if s.message and s.message.started and disposition != "voicemail":  # ended mid-message
             self.tel.stop_recording(f"vm-{s.id}")
         if s.callback is not None:
@@ -638,6 +648,7 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
                        "queue": s.queue.name if s.queue else None, "operator": s.operator,
                        "for_s": round(now - s.started, 1),
                        "transfer_to": s.transfer.target if s.transfer else None} for s in self.sessions.values()],
+            "alerts": list(self.alerts.values()),
             "waiting": [{"id": c, "queue": name, "position": qs.position(c), "caller_id":
                          self.sessions[c].caller_id, "wait_s": round(self._waited(self.sessions[c]), 1)}
                         for name, qs in self.queues.items() for c in qs.ordered() if c in self.sessions],
@@ -646,8 +657,44 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
                            "requested_at": iso(cb.requested_at), "in_progress": cb.session,
                            "next_in_s": round(max(0.0, cb.next_at - now), 1)} for cb in self.callbacks.values()],
             "voicemail": {"unheard": self.unheard_messages},
-            "alerts": sorted(self.alerts.values()),
         }
+
+    # --- the recordings' disk -------------------------------------------------------------------
+    def _room_to_record(self) -> bool:
+        self._disk_changed(self.disk.check())
+        return not self.disk.low
+
+    def _watch_disk(self) -> None:
+        if self._disk_timer is None and (self.recording or self.disk.low):
+            self._disk_timer = self.timers.call_later(CHECK_EVERY_S, self._disk_tick)
+
+    def _disk_tick(self) -> None:
+        self._disk_timer = None
+        self._disk_changed(self.disk.check())
+        self._watch_disk()
+
+    def _disk_changed(self, change: str | None) -> None:
+        if change == "low":
+            message = self.disk.message()
+            for call_id in sorted(self.recording):
+                self.tel.stop_recording(call_id)  # the file stays valid up to here
+                self.store.log("warning", "recordings", f"recording of call {call_id} stopped: disk almost full")
+            self.recording.clear()
+            self._alert("disk", message)
+        elif change == "ok":
+            self.alerts.pop("disk", None)
+            log.info("disk space is back above twice the reserve: new calls are recorded again")
+            self.store.log("info", "recordings", "disk space is back: new calls are recorded again")
+
+    def _alert(self, kind: str, message: str) -> None:
+        self.alerts[kind] = {"kind": kind, "since": iso(self.wall()), "message": message}
+        log.error("%s", message)
+        self.store.log("error", kind, message)
+
+    def on_RecordingFailed(self, e: ev.RecordingFailed) -> None:
+        self.recording.discard(e.key)
+        self._alert("recording", f"call {e.key} is not recorded: {e.reason}")
+        self.store.call_updated(e.key, recording=None)
 
     def shutdown(self) -> None:
         """End every call with a disposition before the engine stops."""

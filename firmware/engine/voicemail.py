@@ -41,6 +41,8 @@ class VoicemailFlow:
 
     def _vm_record(self, s) -> None:
         """The greeting and beep are over: record what the caller says."""
+        if not self._room_to_record():  # the disk guard's reserve: no message can be kept
+            return self._end(s, "failed", f"mailbox {s.message.mailbox.name} unavailable: disk almost full")
         s.message.started = self.clock()
         self.tel.start_recording(f"vm-{s.id}", [s.leg], s.message.path)
         s.digit_timer = self.timers.call_later(s.message.mailbox.max_message_s, self._vm_full, s.id)

@@ -58,3 +58,24 @@ def repair_all(data_dir: Path) -> list[Path]:
 def duration_s(path: Path, bytes_per_second: int = 16000) -> float:
     """Length of an 8 kHz 16-bit mono recording, from its size (works on unrepaired files too)."""
     return max(0, Path(path).stat().st_size - 44) / bytes_per_second
+
+
+def free_bytes(data_dir: Path):
+    """A reader of the free space where recordings are written (for the engine's disk guard)."""
+    import shutil
+
+    return lambda: shutil.disk_usage(folder(data_dir)).free
+
+
+def finish(path: Path) -> bool:
+    """After a recorder stopped on a write error (disk full): drop a half-written sample at the end and
+    make the header's sizes match what is on disk, so the file plays up to where it stopped."""
+    try:
+        size = Path(path).stat().st_size
+        if size > 44 and (size - 44) % 2:
+            with open(path, "r+b") as f:
+                f.truncate(size - 1)
+        return repair(Path(path))
+    except OSError as exc:
+        log.error("cannot finish recording %s: %s", path, exc)
+        return False

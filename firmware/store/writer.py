@@ -6,8 +6,10 @@ everything posted so far is committed (shutdown, tests, and commands that must r
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
+import sqlite3
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -19,32 +21,74 @@ from firmware.store import db as dbmod
 from firmware.timeutil import iso_now
 
 log = logging.getLogger(__name__)
+RETRY = object()
+RETRY_S = 2.0
+MAX_HELD = 100_000  # about the writes of a busy day; beyond it new writes fail (logged) rather than eat memory
+
+
+def _disk_full(exc: sqlite3.OperationalError) -> bool:
+    return "full" in str(exc).lower()
 
 
 class Writer:
     def __init__(self, data_dir: Path):
         self._db = dbmod.open_write(data_dir)
         self._jobs: queue.Queue = queue.Queue()
+        self._held: collections.deque = collections.deque()  # jobs taken from the queue, not yet written
+        self._full = False
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
 
     # -- the thread -------------------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            job = self._jobs.get()
+            try:  # while writes are held (disk full), wake up now and then to try them again
+                job = self._jobs.get(timeout=RETRY_S if self._held else None)
+            except queue.Empty:
+                job = RETRY
             if job is None:
                 break
-            fn, future = job
+            if job is not RETRY:
+                self._held.append(job)
+            self._write_held()
+        if self._held:
+            log.error("stopping with %d writes that could not be written (database disk full)", len(self._held))
+        self._db.conn.close()
+
+    def _write_held(self) -> None:
+        """Write queued jobs in order. A full disk keeps the fire-and-forget ones (in order, to retry)
+        and fails the ones someone waits for at once, so no caller hangs and no record is dropped."""
+        while self._held:
+            fn, future = self._held[0]
             try:
                 with self._db.atomic():  # one transaction per job
                     result = fn(self._db)
+            except sqlite3.OperationalError as exc:  # disk full, I/O error: rolled back, nothing half-written
+                if _disk_full(exc) and future is None and len(self._held) <= MAX_HELD:
+                    if not self._full:
+                        self._full = True
+                        log.error("database disk full: writes are held in memory until space is back")
+                    self._fail_waiting(exc)
+                    return
+                log.error("store write failed, rolled back: %s", exc)
                 if future:
-                    future.set_result(result)
+                    future.set_exception(exc)
             except Exception as exc:  # a failed write is logged, never kills the writer
                 log.exception("store write failed")
                 if future:
                     future.set_exception(exc)
-        self._db.conn.close()
+            else:
+                if future:
+                    future.set_result(result)
+                if self._full:
+                    self._full = False
+                    log.warning("database writable again: held writes written")
+            self._held.popleft()
+
+    def _fail_waiting(self, exc: Exception) -> None:
+        for job in [j for j in self._held if j[1] is not None]:
+            self._held.remove(job)
+            job[1].set_exception(exc)
 
     def submit(self, fn: Callable[[sqlite_utils.Database], object], wait: bool = False, timeout: float = 10):
         future: Future | None = Future() if wait else None

@@ -21,6 +21,7 @@ from firmware import events as ev
 from firmware.edge.trust import real_source
 from firmware.engine.ports import CapacityReached, DialFailed
 from firmware.settings import Line, Settings
+from firmware.store import recordings
 from firmware.telephony import capacity
 from firmware.telephony.headsets import HEADSET_SOURCE
 from firmware.telephony.modems import ModemLine
@@ -46,6 +47,12 @@ def parse_invite(message: str) -> tuple[str, str, str]:
             name = (found.group(1) or found.group(2) or "").strip()
             caller = found.group(3)
     return dialled, caller, name
+
+
+def readable(text: str) -> str:
+    """A message's text with bytes that are not UTF-8 (left as surrogates by the binding) shown as U+FFFD:
+    a caller name of raw Latin-1 bytes must not make the call record unwritable."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class StartError(RuntimeError):
@@ -173,6 +180,7 @@ class PjsuaTelephony:
         self.modem_lines: dict[str, ModemLine] = {}
         self.modem_registry = None  # a modem_lines.ModemLines once the composition root has set it
         self.recorders: dict[str, pj.AudioMediaRecorder] = {}
+        self.recording_paths: dict[str, str] = {}
         self._ids = itertools.count(1)
         self.ep = None
         self.account = None
@@ -325,7 +333,7 @@ class PjsuaTelephony:
         call = SipCall(self, account, leg, call_id)  # kept at once: an unreferenced Call gets 603
         self.legs[leg] = Leg(leg, call=call)
         host = real_source(source, message, self.edge_address)
-        dialled, caller, name = parse_invite(message)
+        dialled, caller, name = parse_invite(readable(message))
         self.emit(ev.IncomingCall(leg, host, dialled, caller, name))
 
     def answer(self, leg: str) -> None:
@@ -480,8 +488,10 @@ class PjsuaTelephony:
             recorder.createRecorder(path)
         except pj.Error as exc:
             log.error("cannot record to %s: %s", path, exc.reason)
+            self.emit(ev.RecordingFailed(key, f"cannot create {path}: {exc.reason.strip()}"))
             return
         self.recorders[key] = recorder
+        self.recording_paths[key] = path
         for name in legs:
             self.record_leg(key, name)
 
@@ -502,6 +512,9 @@ class PjsuaTelephony:
                 if tx is not None:
                     _try(tx.stopTransmit, recorder)
         del recorder  # closes the file and writes the WAV header
+        path = self.recording_paths.pop(key, None)
+        if path:
+            recordings.finish(path)  # a write that failed (disk full) may have left sizes that do not match
 
     def _apply(self, entry: Leg) -> None:
         """(Re)make every transmission this leg takes part in, from its declared state."""

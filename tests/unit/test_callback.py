@@ -263,7 +263,7 @@ def test_the_hourly_limit_stops_dialling_and_raises_an_alert():
     box.timers.advance(60)
     assert len(box.tel.dialled_out()) == 1
     status = box.engine.handle(ev.GetStatus())
-    assert any("max_per_hour" in a for a in status["alerts"])
+    assert any("max_per_hour" in a["message"] for a in status["alerts"])
     assert any(source == "outbound" for _, source, _ in box.store.logs)
 
 

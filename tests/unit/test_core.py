@@ -355,3 +355,40 @@ def test_reload_says_when_hardware_settings_wait_for_a_restart():
     data = config().model_dump(mode="json")
     data["sip"]["port"] = 5070
     assert "next restart" in box.engine.handle(ev.Reload(settings_mod.from_dict(data)))["message"]
+
+
+
+def test_recording_stops_when_the_disk_runs_low_and_resumes_for_new_calls_once_space_is_back():
+    free = {"bytes": 500e6}
+    box = Box()
+    box.engine.disk.free_bytes = lambda: int(free["bytes"])
+    box.engine.disk.reserve_mb = 50
+    leg, call_id = box.queue_caller()
+    box.answer("a")
+    assert call_id in box.tel.recording
+    free["bytes"] = 20e6  # another recording or a log filled the disk
+    box.timers.advance(1.1)
+    assert call_id not in box.tel.recording  # stopped, the call goes on
+    assert box.engine.on_GetStatus(ev.GetStatus())["alerts"][0]["kind"] == "disk"
+    assert any("stopped: disk almost full" in m for _, _, m in box.store.logs)
+    assert box.engine.sessions[call_id].state.value == "connected"
+    leg2, call2 = box.queue_caller("200")
+    box.answer("b")
+    assert call2 not in box.tel.recording and not box.store.calls[call2].get("recording")
+    free["bytes"] = 101e6  # above twice the reserve: recording again for new calls, alert gone
+    box.timers.advance(1.1)
+    assert box.engine.on_GetStatus(ev.GetStatus())["alerts"] == []
+    box.engine.handle(ev.LegEnded(leg, 200))
+    box.timers.advance(6)
+    leg3, call3 = box.queue_caller("300")
+    box.answer("a")
+    assert call3 in box.tel.recording
+
+
+def test_a_recorder_that_cannot_start_is_an_alert_and_the_record_has_no_recording():
+    box = Box()
+    leg, call_id = box.queue_caller()
+    box.answer("a")
+    box.engine.handle(ev.RecordingFailed(call_id, "cannot create x.wav: No space left on device"))
+    assert box.store.calls[call_id]["recording"] is None
+    assert "No space left" in box.engine.on_GetStatus(ev.GetStatus())["alerts"][0]["message"]
