@@ -1,0 +1,82 @@
+#!/bin/bash
+# The image's smoke test: a Debian 12 arm64 root filesystem (debootstrap, run under qemu-user-static
+# on x86-64), the product's Python parts installed in a venv there as the image does, and the
+# product's pure unit tests run inside it on arm64. What it proves: the product installs on arm64
+# from its wheel and PyPI alone, and its logic, the mock GPIO and the modem protocol run there.
+#
+#   bash image/smoke.sh [BUILD_DIR]     (root; default build/image-smoke)
+#
+# Exit 77 (skipped) only when this machine cannot run arm64 binaries, with the reason. The root
+# filesystem is kept in BUILD_DIR (delete it to start over); each run reinstalls the product.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+build=${1:-$repo/build/image-smoke}
+PYTHON=${PYTHON:-python3}
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The pure tests: no pjsua2 (no arm64 wheel on PyPI), no external programs, no host services.
+TESTS=(test_analysis.py test_config_paths.py test_core.py test_hours.py test_hunt.py test_ivr.py
+	test_modem_protocol.py test_modem_sequences.py test_panel.py test_panel_patterns.py
+	test_panel_pinmap.py test_panel_presses.py test_settings.py test_update_logic.py test_netconfig.py)
+root="$build/rootfs"
+started=$(date +%s)
+step() { printf '[%4ss] %s\n' "$(($(date +%s) - started))" "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "the smoke test needs root (debootstrap, chroot)" >&2
+	exit 2
+fi
+case "$(uname -m)" in
+aarch64) ;;
+*)
+	entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+	if [ ! -r "$entry" ] || ! grep -q '^enabled' "$entry"; then
+		echo "SKIPPED: this machine cannot run arm64 binaries: no enabled qemu-aarch64 entry in" \
+			"/proc/sys/fs/binfmt_misc (install qemu-user-static and binfmt-support; in a container" \
+			"the host must allow binfmt_misc)" >&2
+		exit 77
+	fi
+	;;
+esac
+
+mkdir -p "$build"
+if [ ! -e "$build/rootfs.complete" ]; then
+	step "debootstrap bookworm arm64 into $root (once; kept for later runs)"
+	rm -rf "$root"
+	debootstrap --arch=arm64 --variant=minbase --include=python3,python3-venv,ca-certificates \
+		bookworm "$root" "$MIRROR" >"$build/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$build/debootstrap.log" >&2; exit 1; }
+	touch "$build/rootfs.complete"
+fi
+if ! chroot "$root" /bin/true; then
+	echo "SKIPPED: the arm64 root filesystem does not run here (binfmt_misc without the F flag?)" >&2
+	exit 77
+fi
+step "arm64 runs: $(chroot "$root" uname -m), $(chroot "$root" python3 --version)"
+
+cleanup() { umount "$root/proc" 2>/dev/null || true; }
+trap cleanup EXIT
+mount -t proc proc "$root/proc"
+cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+
+step "the product wheel"
+rm -rf "$root/tmp/switchboard" && mkdir -p "$root/tmp/switchboard/tests/unit"
+"$PYTHON" -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$root/tmp/switchboard" "$repo"
+cp "$repo/tests/__init__.py" "$repo/tests/fakes.py" "$root/tmp/switchboard/tests/"
+for t in "${TESTS[@]}" __init__.py; do
+	cp "$repo/tests/unit/$t" "$root/tmp/switchboard/tests/unit/"
+done
+
+step "install into /opt/switchboard/venv on arm64 (dependencies from PyPI, kept between runs)"
+chroot "$root" /bin/sh -ec '
+	[ -x /opt/switchboard/venv/bin/python ] || python3 -m venv /opt/switchboard/venv
+	cd /tmp/switchboard
+	/opt/switchboard/venv/bin/pip install --quiet --disable-pip-version-check pytest switchboard-*.whl
+	/opt/switchboard/venv/bin/pip install --quiet --disable-pip-version-check --no-deps --force-reinstall switchboard-*.whl
+	/opt/switchboard/venv/bin/switchboard --help >/dev/null'
+
+step "the pure unit tests on arm64"
+chroot "$root" /bin/sh -ec 'cd /tmp/switchboard && GPIOZERO_PIN_FACTORY=mock \
+	/opt/switchboard/venv/bin/python -m pytest -q -p no:cacheprovider -o addopts="" tests/unit'
+step "done"
