@@ -293,6 +293,25 @@ def cmd_sim_press(args) -> int:
     return 0
 
 
+def cmd_update(args) -> int:
+    """Install a release bundle (checksum verified), keep the previous release, switch, and go back by
+    itself if the new engine does not report ready within --timeout seconds."""
+    from firmware import update
+    outcome = update.install_bundle(Path(args.bundle), Path(args.data_dir), ready_timeout_s=args.timeout,
+                                    say=lambda m: print(m, flush=True))
+    print(outcome.message)
+    return 0 if outcome.ok else 1
+
+
+def cmd_init(args) -> int:
+    """Prepare the data directory at boot: finish a cut-short factory reset, make this box's secrets and
+    the web admin's setup code when missing, point the active release at the factory one if none."""
+    from firmware import system
+    for line in system.init_data_dir(Path(args.data_dir), Path(args.factory) / "venv" if args.factory else None):
+        print(line)
+    return 0
+
+
 def _print_json(value) -> int:
     json.dump(value, sys.stdout, indent=2, default=str)
     print()
@@ -363,6 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
+    p = command("update", cmd_update)
+    p.add_argument("bundle", help="a release bundle (make bundle): switchboard-VERSION.bundle.tar")
+    p.add_argument("--timeout", type=float, default=90, help="seconds the new engine has to get ready")
+    p = command("init", cmd_init)
+    p.add_argument("--factory", help="the image's own release folder (holding venv/)")
     sim = sub.add_parser("sim", help="simulation helpers: call the box, press station buttons").add_subparsers(
         dest="sim_command", required=True, metavar="ACTION")
     p = command("call", cmd_sim_call, sim)
