@@ -24,7 +24,7 @@ import termios
 from pathlib import Path
 
 RESET_FLAG = Path("/boot/firmware/switchboard-console-reset")
-NOT_IN_CONSOLE = {"engine", "run", "console", "web"}
+NOT_IN_CONSOLE = {"engine", "run", "console", "web", "init", "encode"}
 MAX_TRIES = 3
 
 

@@ -44,6 +44,7 @@ FORMAT = 1
 PRODUCT = "switchboard"
 READY_TIMEOUT_S = 90.0
 ENGINE_UNIT = "switchboard-engine.service"
+SOURCE_PARTS = ("pyproject.toml", "firmware", "drivers", "web")  # what the product wheel is made of
 
 
 class BundleError(Exception):
@@ -416,8 +417,15 @@ def build_bundle(out_dir: Path, source: Path, extra_wheels: list[Path] = (), pyt
     with tempfile.TemporaryDirectory() as tmp:
         wheel_dir = Path(tmp) / "wheels"
         wheel_dir.mkdir()
+        # From a copy of the packaged parts only: setuptools would otherwise walk build/ and data/.
+        clean = Path(tmp) / "source"
+        for part in SOURCE_PARTS:
+            if (Path(source) / part).is_dir():
+                shutil.copytree(Path(source) / part, clean / part, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(Path(source) / part, clean / part)
         subprocess.run([python, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                        "--wheel-dir", str(wheel_dir), str(source)], check=True)
+                        "--wheel-dir", str(wheel_dir), str(clean)], check=True)
         for extra in extra_wheels:
             shutil.copy(extra, wheel_dir)
         product = next(wheel_dir.glob(f"{PRODUCT}-*.whl"))

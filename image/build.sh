@@ -31,7 +31,12 @@ step() { printf '[%4ss] %s\n' "$(($(date +%s) - started))" "$*"; }
 step "1/4 the product wheel"
 rm -rf "$build/stage-switchboard" "$build/wheels"
 mkdir -p "$build/wheels"
-"$PYTHON" -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$build/wheels" "$repo"
+# From a copy of the packaged parts only: setuptools would otherwise walk build/ (root filesystems).
+src=$(mktemp -d)
+cp -a "$repo/pyproject.toml" "$repo/firmware" "$repo/drivers" "$repo/web" "$src/"
+find "$src" -name __pycache__ -prune -exec rm -rf {} +
+"$PYTHON" -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$build/wheels" "$src"
+rm -rf "$src"
 if [ -n "${PJSUA2_WHEEL:-}" ]; then
 	case "$PJSUA2_WHEEL" in
 	*aarch64.whl) cp "$PJSUA2_WHEEL" "$build/wheels/" ;;

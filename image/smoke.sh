@@ -62,7 +62,12 @@ cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 
 step "the product wheel"
 rm -rf "$root/tmp/switchboard" && mkdir -p "$root/tmp/switchboard/tests/unit"
-"$PYTHON" -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$root/tmp/switchboard" "$repo"
+# From a copy of the packaged parts only: setuptools would otherwise walk build/ (root filesystems).
+src=$(mktemp -d)
+cp -a "$repo/pyproject.toml" "$repo/firmware" "$repo/drivers" "$repo/web" "$src/"
+find "$src" -name __pycache__ -prune -exec rm -rf {} +
+"$PYTHON" -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$root/tmp/switchboard" "$src"
+rm -rf "$src"
 cp "$repo/tests/__init__.py" "$repo/tests/fakes.py" "$root/tmp/switchboard/tests/"
 for t in "${TESTS[@]}" __init__.py; do
 	cp "$repo/tests/unit/$t" "$root/tmp/switchboard/tests/unit/"
