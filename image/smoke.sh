@@ -18,7 +18,8 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The pure tests: no pjsua2 (no arm64 wheel on PyPI), no external programs, no host services.
 TESTS=(test_analysis.py test_config_paths.py test_core.py test_hours.py test_hunt.py test_ivr.py
 	test_modem_protocol.py test_modem_sequences.py test_panel.py test_panel_patterns.py
-	test_panel_pinmap.py test_panel_presses.py test_settings.py test_update_logic.py test_netconfig.py)
+	test_panel_pinmap.py test_panel_presses.py test_settings.py test_update_logic.py test_netconfig.py
+	test_system.py)
 root="$build/rootfs"
 started=$(date +%s)
 step() { printf '[%4ss] %s\n' "$(($(date +%s) - started))" "$*"; }
