@@ -419,6 +419,7 @@ def build_bundle(out_dir: Path, source: Path, extra_wheels: list[Path] = (), pyt
         wheel_dir.mkdir()
         # From a copy of the packaged parts only: setuptools would otherwise walk build/ and data/.
         clean = Path(tmp) / "source"
+        clean.mkdir()
         for part in SOURCE_PARTS:
             if (Path(source) / part).is_dir():
                 shutil.copytree(Path(source) / part, clean / part, ignore=shutil.ignore_patterns("__pycache__"))

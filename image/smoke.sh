@@ -56,10 +56,6 @@ if ! chroot "$root" /bin/true; then
 fi
 step "arm64 runs: $(chroot "$root" uname -m), $(chroot "$root" python3 --version)"
 
-cleanup() { umount "$root/proc" 2>/dev/null || true; }
-trap cleanup EXIT
-mount -t proc proc "$root/proc"
-cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 
 step "the product wheel"
 rm -rf "$root/tmp/switchboard" && mkdir -p "$root/tmp/switchboard/tests/unit"
@@ -73,6 +69,19 @@ cp "$repo/tests/__init__.py" "$repo/tests/fakes.py" "$root/tmp/switchboard/tests
 for t in "${TESTS[@]}" __init__.py; do
 	cp "$repo/tests/unit/$t" "$root/tmp/switchboard/tests/unit/"
 done
+
+# /proc only while the chroot runs (mounted inside the source tree, it would be walked by any tool
+# that walks the tree).
+cleanup() { umount "$root/proc" 2>/dev/null || true; }
+trap cleanup EXIT
+mount -t proc proc "$root/proc"
+cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# pip in the chroot trusts what the host trusts (a site proxy's CA, say) and ignores the host's local
+# package folders, which do not exist in there.
+mkdir -p "$root/tmp/switchboard"
+cp -L "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$root/tmp/switchboard/host-ca.crt"
+export PIP_CERT=/tmp/switchboard/host-ca.crt
+unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL
 
 step "install into /opt/switchboard/venv on arm64 (dependencies from PyPI, kept between runs)"
 chroot "$root" /bin/sh -ec '
