@@ -101,6 +101,8 @@ def init_data_dir(data_dir: Path, factory_venv: Path | None) -> list[str]:
     (data_dir / "recordings").mkdir(parents=True, exist_ok=True)
     if factory_venv is not None:
         releases = Releases(data_dir, fallback_venv=factory_venv)
+        if (note := releases.recover_interrupted()):
+            done.append(note)
         before = releases.link("current")
         releases.ensure_factory()
         if before is None or str(releases.link("current")) != str(before):

@@ -184,6 +184,21 @@ class Releases:
         os.symlink(target, tmp)
         os.replace(tmp, self.root / name)  # atomic: the link is always whole
 
+    @property
+    def pending(self) -> Path:
+        return self.root / ".pending"
+
+    def recover_interrupted(self) -> str | None:
+        """At boot: an update that was waiting for the engine when the box went down goes back."""
+        if not self.pending.exists():
+            return None
+        back = self.pending.read_text().strip()
+        trial = self.link("current")
+        if back:
+            self.set_link("current", back)
+        self.pending.unlink()
+        return f"an update to {trial} was cut short before the engine got ready; back to {back}"
+
     def ensure_factory(self, venv: Path | None = None) -> Path:
         """`factory`: a release whose venv is the image's own (read-only) one; `current` points at it
         when nothing else does (first boot, or a box that never updated). Returns its link target."""
@@ -340,16 +355,22 @@ class SystemdEngine:
     def __init__(self, unit: str = ENGINE_UNIT, run=subprocess.run, sleep=time.sleep, clock=time.monotonic):
         self.unit, self.run, self.sleep, self.clock = unit, run, sleep, clock
 
+    def _show(self) -> dict:
+        out = self.run(["systemctl", "show", "--property=ActiveState,SubState,InvocationID", self.unit],
+                       capture_output=True, text=True).stdout
+        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
     def restart(self) -> None:
+        # The old instance stays `active` until the restart job runs: only a new invocation counts.
+        self.old_invocation = self._show().get("InvocationID", "")
         _run(self.run, ["systemctl", "restart", "--no-block", self.unit], f"restarting {self.unit}")
 
     def wait_ready(self, timeout_s: float) -> bool:
         deadline = self.clock() + timeout_s
         while self.clock() < deadline:
-            out = self.run(["systemctl", "show", "--property=ActiveState,SubState", self.unit],
-                           capture_output=True, text=True).stdout
-            state = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-            if state.get("ActiveState") == "active" and state.get("SubState") == "running":
+            state = self._show()
+            if (state.get("ActiveState") == "active" and state.get("SubState") == "running"
+                    and state.get("InvocationID", "") != getattr(self, "old_invocation", None)):
                 return True
             self.sleep(0.5)
         return False
@@ -386,12 +407,16 @@ def install_bundle(bundle: Path, data_dir: Path, engine: Engine | None = None,
         if old_target is None:  # the first update: the running venv becomes a release to go back to
             old_target = releases.ensure_factory()
         releases.set_link("previous", old_target)
+        # Until the engine is ready on it, the new release is on trial: a reboot in between goes back
+        # (switchboard init at boot, `recover_interrupted`).
+        releases.pending.write_text(str(old_target))
         releases.set_link("current", folder.name)
         engine.restart()
         outcome.go(Step.WAIT_READY, f"waiting up to {ready_timeout_s:.0f} s for the engine to be ready")
         say(outcome.message)
         if engine.wait_ready(ready_timeout_s):
             outcome.go(Step.DONE, f"updated to {manifest.version}; the engine is ready")
+            releases.pending.unlink(missing_ok=True)
             releases.prune()
             return outcome
         outcome.go(Step.ROLL_BACK, "the new engine did not get ready; going back")
@@ -403,6 +428,7 @@ def install_bundle(bundle: Path, data_dir: Path, engine: Engine | None = None,
                                          f"{ready_timeout_s:.0f} s; the previous release runs again")
         else:
             outcome.go(Step.FAILED, "rolled back, but the previous release did not get ready either")
+        releases.pending.unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
         return outcome
     finally:

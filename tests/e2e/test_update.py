@@ -111,6 +111,7 @@ def test_a_good_bundle_is_installed_and_the_engine_runs_from_it(box, bundles):
     assert outcome.history == ["verify", "install", "switch", "wait_ready"]
     current, previous = releases.link("current"), releases.link("previous")
     assert str(current).startswith("0.2.0-") and str(previous) == "factory"
+    assert not releases.pending.exists(), "the trial is over"
     assert (releases.root / "factory" / "venv").resolve() == Path(sys.prefix).resolve()
     new_venv = releases.root / current / "venv"
     assert engine.started[-1] == new_venv and engine.proc.poll() is None
@@ -130,7 +131,7 @@ def test_an_engine_that_never_gets_ready_is_rolled_back(box, bundles):
     assert outcome.step is update.Step.ROLLED_BACK, outcome.message
     assert outcome.history == ["verify", "install", "switch", "wait_ready", "roll_back"]
     assert "0.3.0 did not get ready" in outcome.message
-    assert str(releases.link("current")) == "factory"
+    assert str(releases.link("current")) == "factory" and not releases.pending.exists()
     assert [p.name for p in releases.root.iterdir() if p.name.startswith("0.3.0")] == [], "the failed release is gone"
     assert engine.started[-1] == releases.root / "factory" / "venv" and engine.proc.poll() is None
     assert engine.started[-2].parent.name.startswith("0.3.0-")
