@@ -42,13 +42,14 @@ aarch64) ;;
 esac
 
 mkdir -p "$build"
-if [ ! -e "$build/rootfs.complete" ]; then
+variant="bookworm minbase python3"
+if [ "$(cat "$build/rootfs.complete" 2>/dev/null)" != "$variant" ]; then
 	step "debootstrap bookworm arm64 into $root (once; kept for later runs)"
 	rm -rf "$root"
-	debootstrap --arch=arm64 --variant=minbase --include=python3,python3-venv,ca-certificates \
+	debootstrap --arch=arm64 --variant=minbase --include=python3 \
 		bookworm "$root" "$MIRROR" >"$build/debootstrap.log" 2>&1 ||
 		{ tail -n 20 "$build/debootstrap.log" >&2; exit 1; }
-	touch "$build/rootfs.complete"
+	echo "$variant" >"$build/rootfs.complete"
 fi
 if ! chroot "$root" /bin/true; then
 	echo "SKIPPED: the arm64 root filesystem does not run here (binfmt_misc without the F flag?)" >&2
@@ -70,26 +71,46 @@ for t in "${TESTS[@]}" __init__.py; do
 	cp "$repo/tests/unit/$t" "$root/tmp/switchboard/tests/unit/"
 done
 
+step "install into /opt/switchboard/venv of the arm64 root (wheels for aarch64 from PyPI, fetched by the host)"
+# pip runs on the host with aarch64 as its target platform (pip under qemu takes minutes); what is
+# installed is what the image's venv gets: the aarch64 wheels, imported and run below on arm64.
+chroot "$root" /bin/sh -ec '[ -x /opt/switchboard/venv/bin/python ] || python3 -m venv --without-pip /opt/switchboard/venv'
+site="$root/opt/switchboard/venv/lib/python3.11/site-packages"
+wheel=$(ls "$root"/tmp/switchboard/switchboard-*.whl)
+# The product's requirements as they apply on aarch64 (pjsua2-python is x86-64 only).
+mapfile -t deps < <("$PYTHON" - "$wheel" <<'PY'
+import sys, zipfile
+from packaging.requirements import Requirement
+with zipfile.ZipFile(sys.argv[1]) as z:
+    meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+    lines = z.read(meta).decode().splitlines()
+env = {"platform_machine": "aarch64", "sys_platform": "linux", "platform_system": "Linux",
+       "python_version": "3.11", "extra": ""}
+for line in lines:
+    if line.startswith("Requires-Dist:"):
+        r = Requirement(line.split(":", 1)[1].strip())
+        if r.marker is None or r.marker.evaluate(env):
+            print(str(r).split(";")[0].strip())
+PY
+)
+want="${deps[*]} pytest"
+if [ "$(cat "$build/deps.installed" 2>/dev/null)" != "$want" ]; then
+	"$PYTHON" -m pip install --quiet --disable-pip-version-check --upgrade --target "$site" \
+		--platform manylinux_2_36_aarch64 --platform manylinux_2_28_aarch64 --platform manylinux_2_17_aarch64 \
+		--platform manylinux2014_aarch64 --platform linux_aarch64 --implementation cp --python-version 3.11 \
+		--abi cp311 --only-binary=:all: "${deps[@]}" pytest
+	echo "$want" >"$build/deps.installed"
+fi
+"$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps --upgrade --force-reinstall \
+	--target "$site" --platform manylinux2014_aarch64 --only-binary=:all: "$wheel"
+
 # /proc only while the chroot runs (mounted inside the source tree, it would be walked by any tool
 # that walks the tree).
 cleanup() { umount "$root/proc" 2>/dev/null || true; }
 trap cleanup EXIT
 mount -t proc proc "$root/proc"
-cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-# pip in the chroot trusts what the host trusts (a site proxy's CA, say) and ignores the host's local
-# package folders, which do not exist in there.
-mkdir -p "$root/tmp/switchboard"
-cp -L "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$root/tmp/switchboard/host-ca.crt"
-export PIP_CERT=/tmp/switchboard/host-ca.crt
-unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL
-
-step "install into /opt/switchboard/venv on arm64 (dependencies from PyPI, kept between runs)"
-chroot "$root" /bin/sh -ec '
-	[ -x /opt/switchboard/venv/bin/python ] || python3 -m venv /opt/switchboard/venv
-	cd /tmp/switchboard
-	/opt/switchboard/venv/bin/pip install --quiet --disable-pip-version-check pytest switchboard-*.whl
-	/opt/switchboard/venv/bin/pip install --quiet --disable-pip-version-check --no-deps --force-reinstall switchboard-*.whl
-	/opt/switchboard/venv/bin/switchboard --help >/dev/null'
+chroot "$root" /opt/switchboard/venv/bin/python -c 'import numpy, pydantic_core, firmware.cli, drivers.modem; print("imports on", __import__("platform").machine())'
+chroot "$root" /opt/switchboard/venv/bin/python -m firmware.cli --help >/dev/null
 
 step "the pure unit tests on arm64"
 chroot "$root" /bin/sh -ec 'cd /tmp/switchboard && GPIOZERO_PIN_FACTORY=mock \
