@@ -5,7 +5,11 @@ PY     := $(VENV)/bin/python
 # Debian packages: what the box runs with (speech for prompts, audio conversion, the SIP edge), and what the
 # tests add (SIPp, a serial-cable stand-in, unit checks, a browser, a shell linter).
 RUN_DEBS  := espeak-ng sox kamailio
+# The recording encoder (Opus in WebM) and its check decode.
+RUN_DEBS  += ffmpeg
 TEST_DEBS := sip-tester socat systemd chromium shellcheck
+# The image's smoke test: a Debian arm64 root filesystem run under qemu.
+TEST_DEBS += debootstrap qemu-user-static binfmt-support
 STAMP  := $(VENV)/.installed
 # `make pjsua2`: a pjproject source tree or tarball to build from (unset: download the pinned release).
 PJPROJECT_SRC ?=
@@ -16,7 +20,7 @@ PJSUA2_BUILD_DIR ?= $(CURDIR)/build/pjsua2
 run: $(STAMP)
 	$(VENV)/bin/switchboard run --sim $(ARGS)
 
-test: $(STAMP) test-deps
+test: $(STAMP) test-deps arm64-binfmt
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 unit: $(STAMP) test-deps
@@ -94,3 +98,29 @@ REL_ARGS ?=
 
 reliability: $(STAMP) test-deps
 	$(PY) -m reliability --python $(REL_PYTHON) $(if $(REL_TARGET),--target $(REL_TARGET)) $(REL_ARGS)
+
+# `make image`: the Raspberry Pi OS Lite 64-bit image (pi-gen; a machine with internet, root). The aarch64
+# pjsua2 wheel comes from PJSUA2_WHEEL=path. `make bundle`: a release bundle for `switchboard update`.
+# See README, "The Pi image" and "Updates".
+PJSUA2_WHEEL ?=
+BUNDLE_DIR ?= $(CURDIR)/build/bundle
+
+.PHONY: image image-smoke bundle arm64-binfmt
+
+image: $(STAMP)
+	PYTHON=$(abspath $(PY)) PJSUA2_WHEEL='$(PJSUA2_WHEEL)' bash image/build.sh
+
+image-smoke: $(STAMP) test-deps arm64-binfmt
+	PYTHON=$(abspath $(PY)) bash image/smoke.sh
+
+bundle: $(STAMP)
+	$(PY) -m firmware.update build --out $(BUNDLE_DIR) $(if $(PJSUA2_WHEEL),--wheel $(PJSUA2_WHEEL))
+
+# Let this machine run arm64 binaries (the image smoke test): binfmt_misc mounted and qemu-aarch64 enabled.
+# Where a container forbids it the smoke test says so and is skipped.
+arm64-binfmt:
+	@if [ "$$(uname -m)" != aarch64 ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  [ -e /proc/sys/fs/binfmt_misc/register ] || $$SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true; \
+	  $$SUDO update-binfmts --enable qemu-aarch64 || true; \
+	fi

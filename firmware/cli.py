@@ -315,10 +315,30 @@ def cmd_watchdog_test(args) -> int:
 
 
 def cmd_log(args) -> int:
-    """Show the engine's recent log entries (rejected calls, repairs, faults)."""
-    for row in reversed(queries.log_entries(dbmod.open_read(args.data_dir), args.limit)):
+    """Show the engine's recent log entries (rejected calls, repairs, faults); --follow keeps showing
+    new ones until Ctrl-C or Enter."""
+    db = dbmod.open_read(args.data_dir)
+    for row in reversed(queries.log_entries(db, args.limit)):
         print(f"{row['at'][:19]} {row['level']:<8} {row['source']:<10} {row['message']}")
+    if args.follow:
+        _follow_log(db)
     return 0
+
+
+def _follow_log(db) -> None:
+    import select
+    last = max((r["id"] for r in queries.log_since(db, 0)), default=0)
+    print("-- following the log: Enter or Ctrl-C to stop --", flush=True)
+    try:
+        while True:
+            for row in queries.log_since(db, last):
+                last = row["id"]
+                print(f"{row['at'][:19]} {row['level']:<8} {row['source']:<10} {row['message']}", flush=True)
+            if select.select([sys.stdin], [], [], 0.5)[0]:
+                sys.stdin.readline()
+                return
+    except KeyboardInterrupt:
+        print()
 
 
 def cmd_console(args) -> int:
@@ -417,6 +437,130 @@ def cmd_sim_press(args) -> int:
 def cmd_sim_headset(args) -> int:
     """Unplug or plug back a simulated station's USB headset (the station is unavailable meanwhile)."""
     print(request(args.data_dir, "sim_headset", station=args.station, action=args.action))
+def cmd_update(args) -> int:
+    """Install a release bundle (checksum verified), keep the previous release, switch, and go back by
+    itself if the new engine does not report ready within --timeout seconds."""
+    from firmware import update
+    outcome = update.install_bundle(Path(args.bundle), Path(args.data_dir), ready_timeout_s=args.timeout,
+                                    say=lambda m: print(m, flush=True))
+    print(outcome.message)
+    return 0 if outcome.ok else 1
+
+
+def cmd_encode(args) -> int:
+    """Encode finished recordings to Opus in WebM (what switchboard-encoder.service runs); each WAV is
+    deleted only after its WebM decodes to the same length. --once: what is pending now, then exit."""
+    from firmware import encoder
+    failures = encoder.run_worker(Path(args.data_dir), once=args.once, interval_s=args.interval,
+                                  say=lambda m: print(m, flush=True))
+    return 1 if failures else 0
+
+
+def cmd_init(args) -> int:
+    """Prepare the data directory at boot: finish a cut-short factory reset, make this box's secrets and
+    the web admin's setup code when missing, point the active release at the factory one if none."""
+    from firmware import system
+    from web.files import WebFiles  # the web admin's own files (the CLI is the composition root)
+    for line in system.init_data_dir(Path(args.data_dir), Path(args.factory) / "venv" if args.factory else None):
+        print(line)
+    files = WebFiles(Path(args.data_dir) / "web")
+    files.secret_key()  # this box's own session key, made once
+    if not files.has_password():
+        print(f"web admin setup code: {files.setup_code()}")
+    return 0
+
+
+def _confirmed(word: str) -> bool:
+    """The technician types the word itself: a stray Enter never reboots or wipes a box."""
+    try:
+        answer = input(f"type {word} to confirm: ")
+    except EOFError:
+        answer = ""
+    if answer.strip() != word:
+        print("not confirmed; nothing done")
+        return False
+    return True
+
+
+def cmd_reboot(args) -> int:
+    """Restart the box (asks you to type reboot)."""
+    from firmware import system
+    if not _confirmed("reboot"):
+        return 1
+    try:
+        system.reboot()
+    except system.CommandFailed as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 1
+    print("rebooting")
+    return 0
+
+
+def cmd_shutdown(args) -> int:
+    """Power the box off, e.g. before moving it (asks you to type shutdown)."""
+    from firmware import system
+    if not _confirmed("shutdown"):
+        return 1
+    try:
+        system.shutdown()
+    except system.CommandFailed as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 1
+    print("powering off")
+    return 0
+
+
+def cmd_factory_reset(args) -> int:
+    """Wipe every call record, recording, setting, password and update, then reboot as a new box
+    (asks you to type reset)."""
+    from firmware import system
+    print(f"This erases everything in {args.data_dir}: calls, recordings, configuration, passwords, network "
+          "settings and installed updates.")
+    if not _confirmed("reset"):
+        return 1
+    try:
+        system.factory_reset(Path(args.data_dir))
+    except system.CommandFailed as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_network_settings(args) -> int:
+    """Show or set the network settings: dhcp, or static ADDRESS/PREFIX [--gateway G] [--dns D ...];
+    applied at once and kept across reboots."""
+    from firmware import netconfig, system
+    if args.action == "show":
+        print(netconfig.stored(Path(args.data_dir), args.interface).describe())
+        return 0
+    wanted = netconfig.NetSettings(args.interface, args.action, args.address or "", args.gateway or "",
+                                   tuple(args.dns or ()))
+    try:
+        settings = netconfig.validate(wanted)
+    except netconfig.NetworkSettingsError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    netconfig.save(Path(args.data_dir), settings)
+    print(f"saved: {settings.describe()}")
+    result = system.run_command(["systemctl", "start", netconfig.APPLY_UNIT])
+    print("applied" if result.returncode == 0 else
+          f"saved, but not applied now ({(result.stderr or '').strip() or result.returncode}); it applies at the next boot")
+    return 0
+
+
+def cmd_web_password(args) -> int:
+    """The web admin's password: reset (forget it; the next visitor sets one with the new setup code),
+    or setup-code (show the code while no password is set)."""
+    from web.files import WebFiles  # the web admin's own files (the CLI is the composition root)
+    files = WebFiles(Path(args.data_dir) / "web")
+    if args.action == "reset":
+        files.admin_path.unlink(missing_ok=True)
+        files.setup_path.unlink(missing_ok=True)
+        print("web admin password removed; signed-in sessions end")
+    if files.has_password():
+        print("a web admin password is set (no setup code); 'web-password reset' to forget it")
+    else:
+        print(f"web admin setup code: {files.setup_code()}")
     return 0
 
 
@@ -496,11 +640,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=30)
     p = command("log", cmd_log)
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--follow", action="store_true", help="keep showing new entries (Enter or Ctrl-C stops)")
     p = command("web", cmd_web)
     p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
     cli_callers.add_commands(command)
+    p = command("update", cmd_update)
+    p.add_argument("bundle", help="a release bundle (make bundle): switchboard-VERSION.bundle.tar")
+    p.add_argument("--timeout", type=float, default=90, help="seconds the new engine has to get ready")
+    command("reboot", cmd_reboot)
+    command("shutdown", cmd_shutdown)
+    command("factory-reset", cmd_factory_reset)
+    p = command("network-settings", cmd_network_settings)
+    p.add_argument("action", choices=["show", "dhcp", "static"])
+    p.add_argument("address", nargs="?", help="static: ADDRESS/PREFIX, e.g. 192.168.1.50/24")
+    p.add_argument("--gateway", help="static: the router's address")
+    p.add_argument("--dns", nargs="*", help="static: DNS servers")
+    p.add_argument("--interface", default="eth0")
+    p = command("web-password", cmd_web_password)
+    p.add_argument("action", choices=["reset", "setup-code"])
+    p = command("encode", cmd_encode)
+    p.add_argument("--once", action="store_true", help="encode what is pending, then exit")
+    p.add_argument("--interval", type=float, default=30, help="seconds between looks for new recordings")
+    p = command("init", cmd_init)
+    p.add_argument("--factory", help="the image's own release folder (holding venv/)")
     sim = sub.add_parser("sim", help="simulation helpers: call the box, press station buttons").add_subparsers(
         dest="sim_command", required=True, metavar="ACTION")
     p = command("call", cmd_sim_call, sim)

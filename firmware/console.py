@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cmd
+import fcntl
 import hashlib
 import hmac
 import json
@@ -24,7 +25,7 @@ import termios
 from pathlib import Path
 
 RESET_FLAG = Path("/boot/firmware/switchboard-console-reset")
-NOT_IN_CONSOLE = {"engine", "run", "console", "web"}
+NOT_IN_CONSOLE = {"engine", "run", "console", "web", "init", "encode"}
 MAX_TRIES = 3
 
 
@@ -182,7 +183,15 @@ def log_in(passwords: Passwords, reset_flag: Path) -> bool:
 
 def attach(tty: str) -> None:
     """Use a serial device (the UART, or a pty in tests) as this process's terminal."""
+    try:
+        os.setsid()  # a session of its own, so the serial line can become its controlling terminal
+    except OSError:
+        pass  # already a session leader (systemd starts services so)
     fd = os.open(tty, os.O_RDWR | os.O_NOCTTY)
+    try:
+        fcntl.ioctl(fd, termios.TIOCSCTTY, 0)  # Ctrl-C on the line interrupts a command (log --follow)
+    except OSError:
+        pass  # the line is some other session's terminal: Ctrl-C will not reach us, Enter still works
     _sane(fd)
     for target in (0, 1, 2):
         os.dup2(fd, target)
@@ -211,7 +220,14 @@ def run(data_dir: Path, parser: argparse.ArgumentParser, tty: str | None, reset_
         if not log_in(Passwords(data_dir), reset_flag):
             return 1
         import readline  # noqa: F401  (line editing and TAB completion on the terminal)
-        Console(data_dir, parser).cmdloop()
+        shell = Console(data_dir, parser)
+        while True:
+            try:
+                shell.cmdloop()
+                break
+            except KeyboardInterrupt:  # Ctrl-C at the prompt: a fresh prompt, not the end of the session
+                print("^C")
+                shell.intro = ""
     except (EOFError, KeyboardInterrupt):
         print()
     return 0

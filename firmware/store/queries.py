@@ -91,5 +91,13 @@ def callbacks(db: sqlite_utils.Database, limit: int = 100) -> list[dict]:
                                         [limit]).fetchall()]
 
 
+def log_since(db: sqlite_utils.Database, after_id: int) -> list[dict]:
+    """Log entries newer than after_id, oldest first (`switchboard log --follow`)."""
+    if not _has(db, "log"):
+        return []
+    sql = "select id, at, level, source, message from log where id > ? order by id"
+    return [dict(r) for r in db.execute(sql, [after_id]).fetchall()]
+
+
 def _has(db: sqlite_utils.Database, table: str) -> bool:
     return db.execute("select 1 from sqlite_master where type='table' and name=?", [table]).fetchone() is not None

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-SCRIPTS = sorted(p for p in Path(__file__).parents[2].glob("**/*.sh") if ".venv" not in p.parts and "build" not in p.parts)
+SKIP_DIRS = {".venv", "build", ".git", "data", "node_modules", "__pycache__"}  # build/ holds root filesystems
+
+
+def _scripts(root: Path) -> list[Path]:
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]  # pruned, not walked and then filtered
+        found += [Path(folder) / f for f in files if f.endswith(".sh")]
+    return sorted(found)
+
+
+SCRIPTS = _scripts(Path(__file__).parents[2])
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: str(p.name))
