@@ -25,7 +25,9 @@ set -e
 chown switchboard:switchboard /var/lib/switchboard
 systemctl enable switchboard-data.service switchboard-init.service switchboard-network.service \
 	switchboard-engine.service switchboard-web.service switchboard-console.service \
-	switchboard-encoder.service
+	switchboard-encoder.service switchboard-edge.service
+# The distribution's own Kamailio unit would take port 5060 from the edge.
+systemctl disable kamailio.service 2>/dev/null || true
 # The console owns the UART: no login prompt there, no Bluetooth on it.
 systemctl mask serial-getty@serial0.service serial-getty@ttyAMA0.service serial-getty@ttyS0.service
 systemctl disable hciuart.service 2>/dev/null || true
