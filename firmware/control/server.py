@@ -44,6 +44,7 @@ class ControlServer:
             "config_import": self._config_import,
             "watchdog_test": self._watchdog_test,
             "delete_recording": self._delete_recording,
+            "prompt_files": self._prompt_files,
         }
 
     def start(self) -> None:
@@ -123,6 +124,16 @@ class ControlServer:
             new = settings_mod.from_toml(text) if text else settings_mod.Settings()
             prompts.render_all(new, self.data_dir)
             return self._ask(ev.Reload(new))
+
+    def _prompt_files(self, req: dict) -> dict:
+        """Prompt name -> the WAV made from it, for the stored configuration (the web admin plays them)."""
+        db = dbmod.open_read(self.data_dir)
+        try:
+            text = queries.current_config(db)
+        finally:
+            db.conn.close()
+        stored = settings_mod.from_toml(text) if text else settings_mod.Settings()
+        return prompts.cached(stored, self.data_dir)
 
     def _delete_recording(self, req: dict) -> dict:
         """Delete one call's recording (never one still being written), log it and clear the record's
