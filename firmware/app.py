@@ -20,12 +20,15 @@ from firmware.notify import Notifier
 from firmware.control.server import ControlServer
 from firmware.engine.core import Engine
 from firmware.engine.ports import DialFailed
-from firmware.store import db as dbmod, queries, recordings
+from firmware.store import backup, db as dbmod, queries, recordings
+from firmware.store.retention import Retention
 from firmware.store.writer import Writer
 from firmware.telephony.loop import Loop
 from firmware.timeutil import iso, iso_now
 
 log = logging.getLogger("switchboard")
+RESTART_EXIT = 75
+"""Exit code of an engine stopped by the `restart` control command (EX_TEMPFAIL); systemd restarts it."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ def run(options: Options) -> int:
 
     data_dir = options.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    restored = backup.apply_pending(data_dir)  # a backup staged by `restore`, swapped in before the store opens
+    if restored:
+        log.warning("restored the backup of %s; the previous database is in %s", restored["created_at"],
+                    restored["previous"])
     writer = Writer(data_dir)
     try:
         settings = load_settings(data_dir, writer, options.sim)
@@ -120,8 +127,16 @@ def run(options: Options) -> int:
                     indicators=panels.PanelIndicators(panel) if panel else None)
     info = {"sip": {"address": settings.sip.address, "port": port}, "pid": os.getpid(),
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
-    control = ControlServer(data_dir, loop.post, writer, info, simulation, panel)
+    retention = Retention(data_dir, writer)  # recordings by age and disk use, on its own thread
+    restart = []
+
+    def request_restart() -> None:
+        restart.append(True)
+        loop.stop()
+
+    control = ControlServer(data_dir, loop.post, writer, info, simulation, panel, retention, request_restart)
     control.start()
+    retention.start()
     notifier = Notifier()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: loop.stop())
@@ -134,6 +149,7 @@ def run(options: Options) -> int:
         log.info("stopping")
         notifier.stopping()
         control.stop()
+        retention.stop()
         engine.shutdown()
         for _ in range(30):  # let the hang-ups go out and their events be recorded
             loop.turn(tel.poll, engine.handle)
@@ -145,4 +161,7 @@ def run(options: Options) -> int:
         del engine
         tel.shutdown()
         writer.close()
+    if restart:  # a non-zero exit: systemd's Restart=on-failure starts the engine again
+        log.info("stopped for a restart (exit code %d)", RESTART_EXIT)
+        return RESTART_EXIT
     return 0

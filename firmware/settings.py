@@ -282,6 +282,12 @@ class Operator(Model):
 class Recording(Model):
     disclosure_prompt: Name | None = None
     """Played to every caller before the first menu (recording disclosure)."""
+    keep_days: int = Field(default=0, ge=0, le=36500)
+    """Delete recordings older than this many days (0 = keep them whatever their age)."""
+    max_total_mb: int = Field(default=0, ge=0, le=10_000_000)
+    """Delete the oldest recordings while all of them together take more than this (MB; 0 = no limit)."""
+    min_free_mb: int = Field(default=0, ge=0, le=10_000_000)
+    """Delete the oldest recordings while the disk has less free space than this (MB; 0 = no limit)."""
 
 
 class Callers(Model):

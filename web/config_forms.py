@@ -216,3 +216,30 @@ def _hours_page(doc, item, base_id, now, engine_error, code=200, placed=None, er
     return render_template("config_hours.html", item=item, base_id=base_id, hours=now, engine_error=engine_error,
                            errors=placed or confdoc.Placed(), error=error, conflict=conflict, days=confdoc.DAYS,
                            **_context(doc)), code
+
+
+# --- recording: disclosure and retention ----------------------------------------------------------
+
+RECORDING_FIELDS = ("keep_days", "max_total_mb", "min_free_mb")
+
+
+@bp.route("/config/recording", methods=["GET", "POST"])
+def recording():
+    doc, config_id = _stored()
+    if request.method == "GET":
+        return _recording_page(doc, doc.get("recording", {}), config_id)
+    updates = {"disclosure_prompt": confdoc.text(request.form.get("disclosure_prompt")),
+               **{k: confdoc.number(request.form.get(k)) for k in RECORDING_FIELDS}}
+    item = confdoc.merged(doc.get("recording", {}), updates)
+    outcome = saving.save(confdoc.dump({**doc, "recording": item}), saving.base_id_of_form(),
+                          force=request.form.get("force") == "1", what="recording settings")
+    if not outcome.ok:
+        return _recording_page(doc, item, saving.base_id_of_form(), code=outcome.code, error=outcome.error,
+                               placed=confdoc.place(outcome.problems, "recording"), conflict=outcome.conflict)
+    flash(f"Recording: {outcome.message}", "ok")
+    return redirect(url_for("forms.recording"))
+
+
+def _recording_page(doc, item, base_id, code=200, placed=None, error=None, conflict=False):
+    return render_template("config_recording.html", item=item, base_id=base_id, errors=placed or confdoc.Placed(),
+                           error=error, conflict=conflict, **_context(doc)), code
