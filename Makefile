@@ -72,3 +72,12 @@ bench: $(STAMP) test-deps
 soak: $(STAMP) test-deps
 	$(BENCH_PYTHON) -m bench soak --python $(BENCH_PYTHON) --minutes $(SOAK_MINUTES) \
 	  --concurrency $(SOAK_CONCURRENCY) --call-seconds $(SOAK_CALL_SECONDS) $(BENCH_ARGS)
+
+# `make bench-web`: the web admin's response times (dashboard, its live poll, the calls page with filters)
+# with WEB_BENCH_CALLS call records in the store (default 100,000); p50/p95/p99 per page, JSON in
+# bench/results/web-*.json. See README, "Benchmarks".
+WEB_BENCH_CALLS ?= 100000
+WEB_BENCH_REQUESTS ?= 300
+.PHONY: bench-web
+bench-web: $(STAMP)
+	$(PY) -m bench.web --calls $(WEB_BENCH_CALLS) --requests $(WEB_BENCH_REQUESTS)

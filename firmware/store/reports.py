@@ -8,6 +8,7 @@ compared as text; callers pass bounds made with `iso()`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -36,6 +37,8 @@ class CallFilter:
     """answered, abandoned, timeout, ivr_hangup, rejected or failed (exact)."""
     with_recording: bool = False
     """Only calls that still have a recording."""
+    indexed: bool = True
+    """Whether the store has the caller search index (migration m002); set by the queries below."""
 
     def where(self) -> tuple[str, list]:
         clauses, args = [], []
@@ -45,7 +48,11 @@ class CallFilter:
         if self.end:
             clauses.append("started_at < ?")
             args.append(self.end)
-        if self.caller:
+        if self.caller and len(self.caller) >= 3 and self.indexed:
+            # the trigram index finds substrings of 3 characters or more (case-insensitive, like LIKE)
+            clauses.append("rowid in (select rowid from calls_search where calls_search match ?)")
+            args.append('"' + self.caller.replace('"', '""') + '"')
+        elif self.caller:
             pattern = "%" + _escape_like(self.caller) + "%"
             clauses.append("(caller_id like ? escape '\\' or caller_name like ? escape '\\')")
             args += [pattern, pattern]
@@ -68,7 +75,7 @@ def search_calls(db: sqlite_utils.Database, flt: CallFilter, limit: int = 50, of
     """Call records matching `flt`, newest first."""
     if not _has(db, "calls"):
         return []
-    where, args = flt.where()
+    where, args = _indexed(db, flt).where()
     sql = (f"select {', '.join(LIST_FIELDS)} from calls{where} "
            "order by started_at desc, rowid desc limit ? offset ?")
     return [dict(r) for r in db.execute(sql, args + [limit, offset]).fetchall()]
@@ -77,15 +84,27 @@ def search_calls(db: sqlite_utils.Database, flt: CallFilter, limit: int = 50, of
 def count_calls(db: sqlite_utils.Database, flt: CallFilter) -> int:
     if not _has(db, "calls"):
         return 0
-    where, args = flt.where()
+    where, args = _indexed(db, flt).where()
     return db.execute(f"select count(*) from calls{where}", args).fetchone()[0]
+
+
+def _indexed(db: sqlite_utils.Database, flt: CallFilter) -> CallFilter:
+    if flt.caller and not _has(db, "calls_search"):
+        return dataclasses.replace(flt, indexed=False)
+    return flt
 
 
 def operators_seen(db: sqlite_utils.Database) -> list[str]:
     """Every operator name that ever took a call (for filter choices)."""
     if not _has(db, "calls"):
         return []
-    rows = db.execute("select distinct operator from calls where operator is not null order by operator")
+    # one index step per name (calls(operator, started_at)), not a scan of every call
+    rows = db.execute("""
+        with recursive names(name) as (
+            select min(operator) from calls where operator is not null
+            union all
+            select (select min(operator) from calls where operator > names.name) from names where name is not null)
+        select name from names where name is not null""")
     return [r[0] for r in rows.fetchall()]
 
 
@@ -141,11 +160,13 @@ def average_wrapup(db: sqlite_utils.Database, start: str, end: str) -> float | N
     log (a wrap-up lasts until the operator's next state change; one still running is left out)."""
     if not _has(db, "operator_log"):
         return None
+    # only the period's wrap-ups, each with its operator's next entry (indexes (state, at), (operator, at));
+    # avg() skips the running ones (no next entry yet)
     row = db.execute("""
         select avg((julianday(next_at) - julianday(at)) * 86400.0) from (
-            select at, state, lead(at) over (partition by operator order by id) as next_at
-            from operator_log)
-        where state = 'wrapup' and next_at is not null and at >= ? and at < ?""", [start, end]).fetchone()
+            select w.at, (select n.at from operator_log n where n.operator = w.operator and n.at >= w.at
+                          and n.id > w.id order by n.at, n.id limit 1) as next_at
+            from operator_log w where w.state = 'wrapup' and w.at >= ? and w.at < ?)""", [start, end]).fetchone()
     return row[0]
 
 
