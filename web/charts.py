@@ -8,13 +8,13 @@ import math
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 30
+WIDTH, HEIGHT = 560, 230
+LEFT, RIGHT, TOP, BOTTOM = 48, 10, 14, 32
 
 
 def _nice_max(value: float) -> float:
     """A round top for the value axis (1, 2, 5 times a power of ten)."""
-    if value <= 0:
+    if value <= 1:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
@@ -36,12 +36,12 @@ def _frame(title: str, desc: str, body: list[str], top: float, unit: str, labels
         value = top * i / 4
         y = TOP + plot_h - plot_h * i / 4
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(value)}{unit}</text>')
-    every = max(1, math.ceil(len(labels) / 12))  # at most about 12 labels under the axis
+        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end">{_fmt(value)}{unit}</text>')
+    every = max(1, math.ceil(len(labels) / 8))  # at most about 8 labels under the axis
     for i, label in enumerate(labels):
         if i % every == 0:
             x = LEFT + step * (i + 0.5)
-            parts.append(f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 10}" text-anchor="middle">{escape(label)}</text>')
+            parts.append(f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 9}" text-anchor="middle">{escape(label)}</text>')
     parts += body
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -52,7 +52,8 @@ def bars(title: str, labels: list[str], series: list[tuple[str, str, list[float]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = max(1, len(labels))
     step = plot_w / n
-    top = _nice_max(max((v for _, _, values in series for v in values), default=0))
+    top = 4 * _nice_max(max((v for _, _, values in series for v in values), default=0) / 4)  # 4 grid steps
+    top = max(top, 4.0)  # counts: whole numbers on the axis
     width = step * 0.8 / max(1, len(series))
     body = []
     for s, (name, cls, values) in enumerate(series):

@@ -52,9 +52,9 @@ def index():
             ("answered", "bar-answered", [h["answered"] for h in data["hours"]]),
             ("not answered", "bar-missed", [h["calls"] - h["answered"] for h in data["hours"]])]),
         "per_day": charts.bars("Calls per day", day_labels, [
+            ("all calls", "bar-all", [d["calls"] for d in data["days"]]),
             ("answered", "bar-answered", [d["answered"] for d in data["days"]]),
-            ("abandoned", "bar-missed", [d["abandoned"] for d in data["days"]]),
-            ("all calls", "bar-all", [d["calls"] for d in data["days"]])]),
+            ("abandoned", "bar-missed", [d["abandoned"] for d in data["days"]])]),
         "rates": charts.lines("Service level and abandon rate per day", day_labels, [
             (f"service level (≤ {sl:g} s)", "line-sl", [d["service_level_pct"] for d in data["days"]]),
             ("abandon rate", "line-abandon", [d["abandon_pct"] for d in data["days"]])]),
