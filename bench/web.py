@@ -28,6 +28,7 @@ import urllib.parse
 from pathlib import Path
 
 from bench.engine import ROOT, EngineProcess
+from bench.procstat import cpu_seconds
 from firmware import settings as settings_mod
 from firmware.store.writer import Writer
 from firmware.timeutil import iso
@@ -150,9 +151,12 @@ def pages(today: str, week_ago: str) -> dict[str, str]:
     }
 
 
-def measure(browser: Browser, path: str, n: int, warmup: int = 10) -> dict:
+def measure(browser: Browser, path: str, n: int, pids: dict[str, int], warmup: int = 10) -> dict:
+    """Times of n requests, and the CPU the web admin and the engine spent on them (per request: a
+    figure the machine's other load hardly changes, unlike the wall-clock percentiles)."""
     for _ in range(warmup):
         browser.request("GET", path)
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     times, sizes = [], []
     for _ in range(n):
         started = time.perf_counter()
@@ -161,10 +165,12 @@ def measure(browser: Browser, path: str, n: int, warmup: int = 10) -> dict:
         if status != 200:
             raise RuntimeError(f"{path}: HTTP {status}")
         sizes.append(len(text))
+    cpu = {f"{name}_cpu_ms_per_request": round((cpu_seconds(pid) - cpu_before[name]) * 1000 / n, 2)
+           for name, pid in pids.items()}
     times.sort()
     pick = lambda q: times[min(len(times) - 1, int(round(q * (len(times) - 1))))]  # noqa: E731
     return {"path": path, "requests": n, "p50_ms": round(statistics.median(times), 2), "p95_ms": round(pick(0.95), 2),
-            "p99_ms": round(pick(0.99), 2), "max_ms": round(times[-1], 2), "bytes": sizes[0]}
+            "p99_ms": round(pick(0.99), 2), "max_ms": round(times[-1], 2), "bytes": sizes[0], **cpu}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,11 +211,12 @@ def main(argv: list[str] | None = None) -> int:
             today = dt.date.today()
             results = []
             for name, path in pages(today.isoformat(), (today - dt.timedelta(days=6)).isoformat()).items():
-                result = {"page": name, **measure(browser, path, args.requests)}
+                result = {"page": name, **measure(browser, path, args.requests, {"web": web.pid, "engine": engine.pid})}
                 results.append(result)
                 print(f"  {name:<30} p50 {result['p50_ms']:7.2f} ms  p95 {result['p95_ms']:7.2f} ms  "
-                      f"p99 {result['p99_ms']:7.2f} ms  max {result['max_ms']:7.2f} ms  {result['bytes']:>7} B",
-                      flush=True)
+                      f"p99 {result['p99_ms']:7.2f} ms  max {result['max_ms']:7.2f} ms  {result['bytes']:>6} B  "
+                      f"CPU/request: web {result['web_cpu_ms_per_request']:5.2f} ms, engine "
+                      f"{result['engine_cpu_ms_per_request']:5.2f} ms", flush=True)
         finally:
             web.terminate()
             web.wait(10)
@@ -231,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
                  "load_average_before": load_before, "load_average_after": os.getloadavg()},
         "method": "one keep-alive HTTP/1.1 connection to switchboard web (waitress), requests one after another, "
                   "timed from sending the request to the last byte; the engine runs (the dashboard asks it for "
-                  "its status over the control socket); 10 untimed warm-up requests per page"}, indent=2))
+                  "its status over the control socket); 10 untimed warm-up requests per page; CPU per request from "
+                  "/proc/<pid>/stat of the web admin and of the engine over the timed requests (the engine's includes its "
+                  "idle loop, about 1 ms per request at these rates)"}, indent=2))
     print(f"results: {out}")
     return 0
 
