@@ -124,3 +124,12 @@ arm64-binfmt:
 	  [ -e /proc/sys/fs/binfmt_misc/register ] || $$SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true; \
 	  $$SUDO update-binfmts --enable qemu-aarch64 || true; \
 	fi
+
+# `make bench-web`: the web admin's response times (dashboard, its live poll, the calls page with filters)
+# with WEB_BENCH_CALLS call records in the store (default 100,000); p50/p95/p99 per page, JSON in
+# bench/results/web-*.json. See README, "Benchmarks".
+WEB_BENCH_CALLS ?= 100000
+WEB_BENCH_REQUESTS ?= 300
+.PHONY: bench-web
+bench-web: $(STAMP)
+	$(PY) -m bench.web --calls $(WEB_BENCH_CALLS) --requests $(WEB_BENCH_REQUESTS)

@@ -22,12 +22,15 @@ from firmware.edge import process as edge_process
 from firmware.edge.process import EdgeError, ManagedEdge, SystemdEdge, resolve_internal_port
 from firmware.edge.render import EdgePlan
 from firmware.engine.core import Engine
-from firmware.store import db as dbmod, queries, recordings
+from firmware.store import backup, db as dbmod, queries, recordings
+from firmware.store.retention import Retention
 from firmware.store.writer import Writer
 from firmware.telephony.loop import Loop
 from firmware.timeutil import iso, iso_now
 
 log = logging.getLogger("switchboard")
+RESTART_EXIT = 75
+"""Exit code of an engine stopped by the `restart` control command (EX_TEMPFAIL); systemd restarts it."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,10 @@ def run(options: Options) -> int:
 
     data_dir = options.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    restored = backup.apply_pending(data_dir)  # a backup staged by `restore`, swapped in before the store opens
+    if restored:
+        log.warning("restored the backup of %s; the previous database is in %s", restored["created_at"],
+                    restored["previous"])
     writer = Writer(data_dir)
     try:
         settings = load_settings(data_dir, writer, options.sim)
@@ -161,8 +168,17 @@ def run(options: Options) -> int:
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
     if edge is not None:
         info["sip"]["engine"] = f"127.0.0.1:{tel.sip_port}"
-    control = ControlServer(data_dir, loop.post, writer, info, simulation, panel, edge=edge)
+    retention = Retention(data_dir, writer)  # recordings by age and disk use, on its own thread
+    restart = []
+
+    def request_restart() -> None:
+        restart.append(True)
+        loop.stop()
+
+    control = ControlServer(data_dir, loop.post, writer, info, simulation, panel, edge=edge, retention=retention,
+                            restart=request_restart)
     control.start()
+    retention.start()
     notifier = Notifier()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: loop.stop())
@@ -177,6 +193,7 @@ def run(options: Options) -> int:
         notifier.stopping()
         control.stop()
         watcher.stop()
+        retention.stop()
         engine.shutdown()
         for _ in range(30):  # let the hang-ups go out and their events be recorded
             loop.turn(tel.poll, engine.handle)
@@ -190,4 +207,7 @@ def run(options: Options) -> int:
         if edge is not None:
             edge.stop()
         writer.close()
+    if restart:  # a non-zero exit: systemd's Restart=on-failure starts the engine again
+        log.info("stopped for a restart (exit code %d)", RESTART_EXIT)
+        return RESTART_EXIT
     return 0

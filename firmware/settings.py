@@ -423,6 +423,13 @@ class Recording(Model):
     min_free_mb: float = Field(default=50.0, ge=0, le=100000)
     """Free space (MB) kept on the recordings' disk: below it recordings stop (calls go on), the owner is
     alerted in `switchboard status` and `switchboard log`, and new calls are not recorded until space is back."""
+    keep_days: int = Field(default=0, ge=0, le=36500)
+    """Delete recordings older than this many days (0 = keep them whatever their age)."""
+    max_total_mb: int = Field(default=0, ge=0, le=10_000_000)
+    """Delete the oldest recordings while all of them together take more than this (MB; 0 = no limit)."""
+    keep_free_mb: int = Field(default=0, ge=0, le=10_000_000)
+    """Delete the oldest recordings while the disk has less free space than this (MB; 0 = no limit);
+    set it above min_free_mb so that old recordings make room before new ones stop."""
 
 
 class Callers(Model):

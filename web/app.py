@@ -8,15 +8,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from flask import Flask
+from flask import Flask, request
 
 from firmware.store import reports
-from web import auth, calls, configuration, dashboard, recordings, system, timefmt
+from web import auth, calls, config_forms, configuration, dashboard, recordings, reports_page, system, timefmt
 from web.box import Box, close_db, office_zone
 from web.files import WebFiles
 from web.security import LoginLimiter, init_app as init_security
 
-MAX_FORM_BYTES = 2 * 1024 * 1024  # a configuration is a few kilobytes; nothing else is uploaded
+MAX_FORM_BYTES = 2 * 1024 * 1024  # a configuration is a few kilobytes
+UPLOAD_LIMITS = {"forms.edit": 24 * 1024 * 1024, "system.restore": 2 * 1024**3}
+"""The pages that take files (a prompt recording, a backup) allow more; set before anything reads the form."""
 
 
 def create_app(data_dir: Path | str, *, service_level_s: float = reports.SERVICE_LEVEL_S, poll_ms: int = 2000,
@@ -41,15 +43,21 @@ def create_app(data_dir: Path | str, *, service_level_s: float = reports.SERVICE
     app.extensions["switchboard"] = Box(data_dir, files, LoginLimiter(clock), service_level_s, poll_ms)
     if not files.has_password():
         files.setup_code()  # made now, so `switchboard status` can show it before anyone visits
+    app.before_request(_upload_limit)  # registered first: the CSRF check reads the form
     init_security(app)
     app.teardown_appcontext(close_db)
-    for module in (auth, dashboard, calls, recordings, configuration, system):
+    for module in (auth, dashboard, calls, recordings, reports_page, config_forms, configuration, system):
         app.register_blueprint(module.bp)
     app.add_template_filter(lambda text, seconds=True: timefmt.local(text, office_zone(), seconds), "local")
     app.add_template_filter(timefmt.duration, "duration")
     app.add_template_filter(timefmt.percent, "percent")
     app.add_template_global(app.config["VERSION"], "version")
     return app
+
+
+def _upload_limit() -> None:
+    if request.endpoint in UPLOAD_LIMITS:
+        request.max_content_length = UPLOAD_LIMITS[request.endpoint]
 
 
 def _version() -> str:

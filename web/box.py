@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,7 +14,7 @@ import sqlite_utils
 from flask import current_app, g
 
 from firmware.control.client import ControlError, EngineNotRunning, request as control_request
-from firmware.store import db as dbmod, queries
+from firmware.store import db as dbmod, queries, reports
 from web.files import WebFiles
 from web.security import LoginLimiter
 
@@ -26,6 +26,8 @@ class Box:
     limiter: LoginLimiter
     service_level_s: float
     poll_ms: int
+    zones: dict = field(default_factory=dict)
+    """Saved configuration id -> its office time zone (parsing the TOML on every page costs)."""
 
     def command(self, cmd: str, timeout: float = 15, **args):
         """Send a command to the engine; raises EngineNotRunning or ControlError."""
@@ -70,10 +72,17 @@ def office_zone() -> dt.tzinfo:
     if "zone" not in g:
         g.zone = dt.timezone.utc
         conn = db()
+        config_id = reports.current_config_id(conn) if conn is not None else None
+        zones = box().zones
+        if config_id is not None and config_id in zones:
+            g.zone = zones[config_id]
+            return g.zone
         text = queries.current_config(conn) if conn is not None else None
         if text:
             try:
                 g.zone = ZoneInfo(tomllib.loads(text).get("hours", {}).get("timezone", "UTC"))
             except (tomllib.TOMLDecodeError, ZoneInfoNotFoundError, ValueError, AttributeError):
                 pass
+        if config_id is not None:
+            zones[config_id] = g.zone
     return g.zone

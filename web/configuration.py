@@ -1,13 +1,13 @@
-"""The configuration as TOML in an editor: Save sends it to the engine (`config_import` validates,
-saves in one transaction and applies it; the web does not load the settings schema itself). A refusal shows every problem beside the editor and keeps
-the text as typed. The day/night switch is here too (posted to the dashboard's /hours)."""
+"""The configuration as TOML in an editor (the expert view; the forms are in web/config_forms.py):
+Save sends it to the engine (`config_import` validates, saves in one transaction and applies it). A
+refusal shows every problem beside the editor and keeps the text as typed."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from firmware.control.client import ControlError, EngineNotRunning
-from firmware.store import queries, reports
+from firmware.store import reports
+from web import saving
 from web.box import box, db
 
 bp = Blueprint("config", __name__)
@@ -18,44 +18,24 @@ def _page(text: str, *, problems=(), error: str | None = None, base_id: int | No
     conn = db()
     status, engine_error = box().status()
     return render_template(
-        "config.html", text=text, problems=list(problems), error=error, engine_error=engine_error, conflict=conflict,
-        hours=status["hours"] if status else None,
+        "config.html", text=text, problems=[{"key": k, "value": v, "reason": r} for k, v, r in problems],
+        error=error, engine_error=engine_error, conflict=conflict, hours=status["hours"] if status else None,
         base_id=base_id if base_id is not None else (reports.current_config_id(conn) if conn else None),
         history=reports.config_history(conn) if conn is not None else []), code
 
 
-@bp.route("/config")
+@bp.route("/config/toml")
 def edit():
-    conn = db()
-    text = queries.current_config(conn) if conn is not None else None
-    return _page(text or "")
+    return _page(saving.current()[0])
 
 
-@bp.route("/config", methods=["POST"])
+@bp.route("/config/toml", methods=["POST"])
 def save():
     text = request.form.get("toml", "").replace("\r\n", "\n")
-    base_id = request.form.get("base_id", type=int)
-    conn = db()
-    current_id = reports.current_config_id(conn) if conn is not None else None
-    if request.form.get("force") != "1" and base_id != current_id:
-        return _page(text, base_id=base_id, code=409, conflict=True, error=(
-            "The configuration was changed elsewhere since this page was opened. Your text is kept below; "
-            "press Save anyway to replace the newer one, or reload the page to start from it."))
-    try:  # the engine validates (every problem at once), saves and applies
-        result = box().command("config_import", timeout=120, toml=text, source=f"web admin ({request.remote_addr})")
-    except ControlError as exc:
-        if exc.problems:
-            return _refused(text, base_id, exc.problems)
-        return _page(text, base_id=base_id, error=f"The engine refused it: {exc}", code=422)
-    except EngineNotRunning:
-        return _page(text, base_id=base_id, code=503, error=(
-            "The engine is not running, so the configuration was neither checked nor saved (the engine "
-            "keeps the store). Your text is kept below: start the engine and save again."))
-    flash(f"Saved and applied: {result['message']}.", "ok")
+    base_id = saving.base_id_of_form()
+    outcome = saving.save(text, base_id, force=request.form.get("force") == "1")
+    if not outcome.ok:
+        return _page(text, problems=outcome.problems, error=outcome.error, base_id=base_id, code=outcome.code,
+                     conflict=outcome.conflict)
+    flash(outcome.message, "ok")
     return redirect(url_for("config.edit"))
-
-
-def _refused(text: str, base_id: int | None, problems) -> tuple:
-    rows = [{"key": k, "value": v, "reason": r} for k, v, r in problems]
-    return _page(text, problems=rows, base_id=base_id, code=422,
-                 error=f"Not saved: {len(rows)} problem{'s' * (len(rows) != 1)}. Nothing was changed.")

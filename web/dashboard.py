@@ -16,7 +16,7 @@ bp = Blueprint("dashboard", __name__)
 OPERATOR_ACTIONS = ("ready", "pause", "logout")
 HOURS_MODES = ("auto", "day", "night")
 PAUSE_REASONS = ("break", "lunch", "meeting", "training", "other work")
-BACK = {"dashboard": "dashboard.index", "config": "config.edit"}
+BACK = {"dashboard": "dashboard.index", "config": "forms.overview", "hours": "forms.hours"}
 
 
 def threshold() -> float:

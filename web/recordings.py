@@ -6,12 +6,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 
 from firmware.control.client import ControlError, EngineNotRunning
+import tomllib
+
 from firmware.store import queries
 from web import recfiles
 from web.box import box, db
 from web.calls import filter_from_args, page_of, page_url
 
 bp = Blueprint("recordings", __name__)
+DELETION_LOG_ROWS = 30
 
 
 def _call_with_recording(call_id: str) -> dict:
@@ -27,8 +30,35 @@ def index():
     flt, form = filter_from_args(with_recording=True)
     page = page_of(flt)
     files = {r["id"]: recfiles.info(r) for r in page["rows"]}
+    conn = db()
     return render_template("recordings.html", form=form, files=files, page_url=page_url,
-                           store_missing=db() is None, **page)
+                           store_missing=conn is None, retention=_retention(conn),
+                           deletions=queries.log_of(conn, "recordings", DELETION_LOG_ROWS) if conn is not None else [],
+                           **page)
+
+
+def _retention(conn) -> dict | None:
+    """The stored retention limits (recording.keep_days, max_total_mb, keep_free_mb; 0 when not set)."""
+    text = queries.current_config(conn) if conn is not None else None
+    try:
+        recording = tomllib.loads(text).get("recording", {}) if text else {}
+    except tomllib.TOMLDecodeError:
+        return None
+    return {k: recording.get(k, 0) for k in ("keep_days", "max_total_mb", "keep_free_mb")}
+
+
+@bp.route("/recordings/retention", methods=["POST"])
+def retention():
+    """Apply the retention limits now (the engine deletes and logs, as on its own timer)."""
+    try:
+        result = box().command("retention_run", timeout=60, by=f"web admin ({request.remote_addr})")
+    except EngineNotRunning:
+        flash("The engine is not running: recordings are deleted by the engine, nothing was deleted.", "error")
+    except ControlError as exc:
+        flash(f"Retention not applied: {exc}", "error")
+    else:
+        flash(f"Retention applied: {result['message']}.", "ok")
+    return redirect(url_for("recordings.index"))
 
 
 @bp.route("/recordings/<call_id>.wav")

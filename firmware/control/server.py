@@ -24,9 +24,12 @@ REPLY_TIMEOUT_S = 10
 
 
 class ControlServer:
-    def __init__(self, data_dir: Path, post: Callable, writer, info: dict, simulation=None, panel=None, edge=None):
+    def __init__(self, data_dir: Path, post: Callable, writer, info: dict, simulation=None, panel=None,
+                 edge=None, retention=None, restart: Callable[[], None] | None = None):
         self.data_dir, self.post, self.writer, self.info = Path(data_dir), post, writer, info
         self.edge = edge  # the SIP edge (firmware/edge), or None when the engine faces the network itself
+        self.retention = retention  # firmware.store.retention.Retention: applies the recordings policy
+        self.restart = restart  # stops the engine with the exit code that asks systemd to start it again
         self.simulation = simulation  # the far ends of simulated hardware (`switchboard sim ...`)
         self.panel = panel
         self.path = self.data_dir / SOCKET_NAME
@@ -50,6 +53,10 @@ class ControlServer:
             "delete_recording": self._delete_recording,
             "worklist_done": lambda req: callers.worklist_done(self, req),
             "message": lambda req: callers.message(self, req),
+            "prompt_files": self._prompt_files,
+            "retention_run": self._retention_run,
+            "restart": self._restart,
+            "restore": self._restore,
         }
 
     def start(self) -> None:
@@ -151,6 +158,53 @@ class ControlServer:
             new = settings_mod.from_toml(text) if text else settings_mod.Settings()
             prompts.render_all(new, self.data_dir)
             return self._apply_edge(new, self._ask(ev.Reload(new)))
+
+    def _restart(self, req: dict) -> dict:
+        if self.restart is None:
+            raise ValueError("this engine cannot be restarted from here")
+        by = f" by {req['by']}" if req.get("by") else ""
+        self.writer.log("info", "engine", f"restart requested{by}")
+        self.writer.flush()
+        self.restart()  # the loop stops after this answer; calls in progress are hung up cleanly
+        return {"message": "the engine is stopping; systemd starts it again in a few seconds"}
+
+    def _restore(self, req: dict) -> dict:
+        """Check an uploaded backup completely, stage it, and restart: the swap happens at the next start,
+        before the database is opened. A refused backup changes nothing."""
+        from firmware.store import backup
+
+        path = Path(req["path"]).resolve()
+        if not path.is_relative_to(self.data_dir.resolve()):
+            raise ValueError(f"refused: {path} is not inside the data directory")
+        with self._lock:
+            try:
+                manifest = backup.stage(path, self.data_dir)
+            except backup.BackupError as exc:
+                return {"restored": False, "problems": exc.problems}
+            by = f" by {req['by']}" if req.get("by") else ""
+            self.writer.log("warning", "engine", f"restoring the backup of {manifest['created_at']} "
+                                                 f"(Switchboard {manifest['app_version']}){by}; restarting")
+            self.writer.flush()
+        if self.restart is None:
+            raise ValueError("staged, but this engine cannot restart itself: restart it to finish the restore")
+        self.restart()
+        return {"restored": True, "manifest": manifest,
+                "message": "backup checked and staged; the engine restarts to put it in place"}
+
+    def _retention_run(self, req: dict) -> dict:
+        if self.retention is None:
+            raise ValueError("this engine applies no recording retention")
+        return self.retention.run(by=req.get("by") or "retention")
+
+    def _prompt_files(self, req: dict) -> dict:
+        """Prompt name -> the WAV made from it, for the stored configuration (the web admin plays them)."""
+        db = dbmod.open_read(self.data_dir)
+        try:
+            text = queries.current_config(db)
+        finally:
+            db.conn.close()
+        stored = settings_mod.from_toml(text) if text else settings_mod.Settings()
+        return prompts.cached(stored, self.data_dir)
 
     def _delete_recording(self, req: dict) -> dict:
         """Delete one call's recording (never one still being written), log it and clear the record's

@@ -60,6 +60,29 @@ def m002_callbacks_voicemail_worklist(db: sqlite_utils.Database) -> None:
     db["worklist"].create_index(["handled_at"])
 
 
+@migrations()
+def m003_web_indexes(db: sqlite_utils.Database) -> None:
+    """For the web admin with a big store: calls by operator and by disposition, wrap-ups by time, and a
+    trigram index for 'caller contains ...' (kept in step with `calls` by triggers)."""
+    db["calls"].create_index(["operator", "started_at"])
+    db["calls"].create_index(["disposition", "started_at"])
+    db["operator_log"].create_index(["state", "at"])
+    db.execute("create virtual table calls_search using fts5(caller_id, caller_name, content='calls', "
+               "content_rowid='rowid', tokenize='trigram')")
+    db.execute("""create trigger calls_search_insert after insert on calls begin
+        insert into calls_search(rowid, caller_id, caller_name) values (new.rowid, new.caller_id, new.caller_name);
+        end""")
+    db.execute("""create trigger calls_search_delete after delete on calls begin
+        insert into calls_search(calls_search, rowid, caller_id, caller_name)
+        values ('delete', old.rowid, old.caller_id, old.caller_name); end""")
+    db.execute("""create trigger calls_search_update after update of caller_id, caller_name on calls begin
+        insert into calls_search(calls_search, rowid, caller_id, caller_name)
+        values ('delete', old.rowid, old.caller_id, old.caller_name);
+        insert into calls_search(rowid, caller_id, caller_name) values (new.rowid, new.caller_id, new.caller_name);
+        end""")
+    db.execute("insert into calls_search(calls_search) values ('rebuild')")
+
+
 def path_in(data_dir: Path) -> Path:
     return Path(data_dir) / DB_NAME
 

@@ -101,3 +101,9 @@ def log_since(db: sqlite_utils.Database, after_id: int) -> list[dict]:
 
 def _has(db: sqlite_utils.Database, table: str) -> bool:
     return db.execute("select 1 from sqlite_master where type='table' and name=?", [table]).fetchone() is not None
+
+
+def log_of(db: sqlite_utils.Database, source: str, limit: int = 50) -> list[dict]:
+    """The newest log entries of one source (e.g. 'recordings': the deletion log)."""
+    sql = "select at, level, source, message from log where source = ? order by id desc limit ?"
+    return [dict(r) for r in db.execute(sql, [source, limit]).fetchall()] if _has(db, "log") else []

@@ -198,7 +198,7 @@ def test_every_route_but_login_setup_and_static_needs_a_session(app):
                 assert response.status_code == 302, (method, url, response.status_code)
                 assert response.headers["Location"].startswith("/login"), (method, url)
     # the walk really covered the app: every blueprint's pages, forms and the JSON endpoint
-    assert ("POST", "/recordings/<call_id>/delete") in checked and ("POST", "/config") in checked
+    assert ("POST", "/recordings/<call_id>/delete") in checked and ("POST", "/config/toml") in checked
     assert ("GET", "/api/status") in checked and len(checked) >= 15
     assert PUBLIC_ENDPOINTS == {"auth.login", "auth.setup", "static"}
 

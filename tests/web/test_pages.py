@@ -132,21 +132,21 @@ def test_delete_asks_first_and_needs_post_with_csrf(admin, data_dir):
 
 
 def test_configuration_page_shows_the_stored_toml(admin):
-    page = text(admin.get("/config"))
+    page = text(admin.get("/config/toml"))
     assert '<textarea id="toml" name="toml"' in page and "[[queues]]" in page and 'name = &#34;desk&#34;' in page
     assert "Saved versions" in page and "test" in page
 
 
 def test_a_configuration_without_an_engine_is_not_saved_and_the_text_is_kept(admin):
-    base = text(admin.get("/config"))
+    base = text(admin.get("/config/toml"))
     base_id = base.split('name="base_id" value="')[1].split('"')[0]
-    response = admin.post("/config", {"toml": "[sip]\nport = 5070\n", "base_id": base_id})
+    response = admin.post("/config/toml", {"toml": "[sip]\nport = 5070\n", "base_id": base_id})
     assert response.status_code == 503 and "engine is not running" in text(response)
-    assert "neither checked nor saved" in text(response) and "port = 5070" in text(response)
+    assert "nothing was checked or saved" in text(response) and "port = 5070" in text(response)
 
 
 def test_configuration_changed_elsewhere_is_not_overwritten_silently(admin):
-    response = admin.post("/config", {"toml": "[sip]\nport = 5070\n", "base_id": "0"})
+    response = admin.post("/config/toml", {"toml": "[sip]\nport = 5070\n", "base_id": "0"})
     page = text(response)
     assert response.status_code == 409 and "changed elsewhere" in page and "Save anyway" in page
     assert "port = 5070" in page

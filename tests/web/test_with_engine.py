@@ -66,12 +66,12 @@ def test_dashboard_shows_the_live_engine_and_its_buttons_work(engine, admin):
 
 
 def test_saving_a_configuration_applies_it(engine, admin):
-    page = text(admin.get("/config"))
+    page = text(admin.get("/config/toml"))
     base_id = page.split('name="base_id" value="')[1].split('"')[0]
     current = queries.current_config(dbmod.open_read(engine.data_dir))
     changed = current.replace("ring_timeout_s = 3.0", "ring_timeout_s = 7.5")
     assert changed != current
-    response = admin.post("/config", {"toml": changed, "base_id": base_id}, follow_redirects=True)
+    response = admin.post("/config/toml", {"toml": changed, "base_id": base_id}, follow_redirects=True)
     assert "Saved and applied: configuration applied" in text(response)
     stored = queries.current_config(dbmod.open_read(engine.data_dir))
     assert tomllib.loads(stored)["queues"][0]["ring_timeout_s"] == 7.5
@@ -80,16 +80,16 @@ def test_saving_a_configuration_applies_it(engine, admin):
     bad = changed.replace('operators = [\n    "st1",\n]\nstrategy', 'operators = [\n    "ghost",\n]\nstrategy')
     assert bad != changed
     new_base = text(response).split('name="base_id" value="')[1].split('"')[0]
-    refused = admin.post("/config", {"toml": bad, "base_id": new_base})
+    refused = admin.post("/config/toml", {"toml": bad, "base_id": new_base})
     assert refused.status_code == 422 and "ghost" in text(refused)
     typo = changed.replace("[sip]\nport = 5060", "[sip]\nport = 99999\ncolour = \"red\"")
     assert typo != changed
-    refused = text(admin.post("/config", {"toml": typo, "base_id": new_base}))
+    refused = text(admin.post("/config/toml", {"toml": typo, "base_id": new_base}))
     assert "Not saved: 2 problems" in refused
     assert '<code class="key">sip.port</code>' in refused and "99999" in refused
     assert '<code class="key">sip.colour</code>' in refused and "unknown key" in refused
     assert "port = 99999\ncolour = &#34;red&#34;" in refused  # the text as typed, nothing lost
-    refused = admin.post("/config", {"toml": "[sip\n", "base_id": new_base})
+    refused = admin.post("/config/toml", {"toml": "[sip\n", "base_id": new_base})
     assert refused.status_code == 422 and "not valid TOML" in text(refused)
     assert queries.current_config(dbmod.open_read(engine.data_dir)) == stored
 
