@@ -88,13 +88,18 @@ class Rig:
     def idle(self, seconds: float) -> dict:
         time.sleep(self.args.settle_seconds)
         pid = self.engine.pid
-        c0, t0 = procstat.cpu_seconds(pid), time.time()
+        load0 = os.getloadavg()[0]
+        th0, c0, t0 = procstat.thread_cpu(pid), procstat.cpu_seconds(pid), time.time()
         time.sleep(seconds)
-        c1, t1 = procstat.cpu_seconds(pid), time.time()
+        c1, t1, th1 = procstat.cpu_seconds(pid), time.time(), procstat.thread_cpu(pid)
         rate = (c1 - c0) / (t1 - t0)
         mem = procstat.memory_kb(pid)
-        return {"seconds": round(t1 - t0, 1), "cpu_pct_of_core": round(100 * rate, 2), "cpu_rate": rate,
-                "rss_mb": round(mem["VmRSS"] / 1024, 1), "threads": procstat.thread_count(pid)}
+        threads = procstat.thread_cpu_delta(th0, th1, t1 - t0)
+        for row in threads:
+            row["main"] = row["tid"] == pid  # the engine loop (pjsua2's only SIP thread)
+        return {"seconds": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 2), "cpu_pct_of_core": round(100 * rate, 2),
+                "cpu_rate": rate, "rss_mb": round(mem["VmRSS"] / 1024, 1), "threads": procstat.thread_count(pid),
+                "per_thread": threads, "loadavg_1min": [round(load0, 2), round(os.getloadavg()[0], 2)]}
 
     # --- one batch of calls: a level, or the whole soak -------------------------------------------
     def calls(self, label: str, limit: int, total: int | None, rate: float, duration_s: float | None = None,
@@ -383,6 +388,22 @@ def soak(args) -> dict:
     return report
 
 
+def idle_only(args) -> dict:
+    """Only the idle engine, for longer than the benchmark's idle phase: its CPU is small, so a
+    minute of CPU-seconds from /proc says more than a rate sampled under other load."""
+    rig = Rig(args, operators=1)
+    report = _header(rig, "idle")
+    ok = False
+    try:
+        print(f"idle: measuring the idle engine for {args.idle_seconds:g} s ...", file=sys.stderr, flush=True)
+        report["idle"] = rig.idle(args.idle_seconds)
+        ok = True
+    finally:
+        report["engine"] = rig.close()
+        _cleanup(rig, args, ok)
+    return report
+
+
 def _slope(points: list[tuple[float, float]]) -> float:
     n = len(points)
     mx = sum(t for t, _ in points) / n
@@ -459,8 +480,13 @@ def table(report: dict) -> str:
     ]
     idle = report.get("idle")
     if idle:
-        lines.append(f"idle loop: {idle['cpu_pct_of_core']:.2f} % of a core over {idle['seconds']:g} s, "
-                     f"RSS {idle['rss_mb']} MB, {idle['threads']} threads")
+        lines.append(f"idle loop: {idle['cpu_pct_of_core']:.2f} % of a core over {idle['seconds']:g} s "
+                     f"({idle.get('cpu_s', '-')} CPU-s), RSS {idle['rss_mb']} MB, {idle['threads']} threads, "
+                     f"load {idle.get('loadavg_1min', '-')}")
+        busy = [t for t in idle.get("per_thread", []) if t["cpu_pct_of_core"] > 0]
+        if busy:
+            lines.append("idle by thread: " + ", ".join(
+                f"{'loop' if t['main'] else t['tid']} {t['cpu_pct_of_core']:g} %" for t in busy[:6]))
     levels = report["levels"]
     if levels:
         rows = [("concurrent calls", lambda lv: lv["concurrency"])]
@@ -561,7 +587,8 @@ def save(report: dict, out_dir: Path) -> Path:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("mode", nargs="?", choices=["bench", "soak"], default="bench", help="bench (default) or soak")
+    p.add_argument("mode", nargs="?", choices=["bench", "soak", "idle"], default="bench",
+                   help="bench (default), soak, or idle (only the idle engine, --idle-seconds long)")
     p.add_argument("--levels", default=os.environ.get("LEVELS") or LEVELS,
                    help=f"concurrent calls per level, comma separated (default {LEVELS}); "
                         "capped to the build's call cap / 2")
@@ -595,9 +622,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("sipp is not installed (Debian package sip-tester; `make deps`)")
     if os.sep in args.python:
         args.python = os.path.abspath(args.python)  # not resolved: a venv's python is a symlink
-    report = bench(args) if args.mode == "bench" else soak(args)
+    report = {"bench": bench, "soak": soak, "idle": idle_only}[args.mode](args)
     path = save(report, Path(args.out))
     print(json.dumps(report, indent=2) if args.json else table(report))
     print(f"JSON: {path}")
     failed = sum(lv["failed"] for lv in report["levels"])
+    if args.mode == "idle":
+        return 1 if report["engine"].get("engine_log_problems") else 0
     return 1 if report["engine"].get("engine_log_problems") or not report["levels"] else (0 if not failed else 3)

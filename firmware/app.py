@@ -106,6 +106,7 @@ def run(options: Options) -> int:
         tel.shutdown()
         writer.close()
         return 1
+    loop.waker = tel.wake  # other threads' commands and events end the loop's wait at once
     override = queries.state(dbmod.open_read(data_dir), "hours_override", "auto")
     panel, pin_map = panels.build(settings, options.sim, loop.post)
     simulation = Simulation(panel, pin_map, data_dir) if options.sim else None
@@ -129,7 +130,7 @@ def run(options: Options) -> int:
              " (simulated hardware)" if options.sim else "")
     notifier.ready(f"SIP {settings.sip.address}:{port}, {len(settings.lines)} lines")
     try:
-        loop.run(tel.poll, engine.handle, tick=notifier.tick)
+        loop.run(tel.poll, engine.handle, tick=notifier.tick, max_wait_ms=tel.max_wait_ms)
     finally:
         log.info("stopping")
         notifier.stopping()

@@ -11,6 +11,7 @@ import gc
 import itertools
 import logging
 import re
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,12 @@ REQUEST_LINE = re.compile(r"^INVITE\s+(?:sips?|tel):(?:([^@;>\s]*)@)?[^\s]*\s+SI
 FROM_HEADER = re.compile(r"^(?:From|f)\s*:\s*(.*)$", re.I | re.M)
 NAME_URI = re.compile(r'^\s*(?:"([^"]*)"|([^<]*?))\s*<?(?:sips?|tel):([^@;>]*)')
 
+# How long one poll may block. With SIP calls up, pjsua2 queues DTMF from its media thread as a job
+# that only the next poll runs (nothing wakes the poll for it); with none, only network I/O, pjsua2's
+# timers and the loop's own doorbell need the loop, and each of them ends the wait.
+BUSY_WAIT_MS = 10
+IDLE_WAIT_MS = 1000
+
 
 def parse_invite(message: str) -> tuple[str, str, str]:
     """(dialled number, caller number, caller name) from an INVITE's text."""
@@ -44,6 +51,15 @@ def parse_invite(message: str) -> tuple[str, str, str]:
             name = (found.group(1) or found.group(2) or "").strip()
             caller = found.group(3)
     return dialled, caller, name
+
+
+def doorbell(address: str, port: int) -> socket.socket:
+    """A UDP socket aimed at the engine's own SIP port (a wildcard bind is reached on loopback)."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    sock.connect((host, port))
+    return sock
 
 
 class StartError(RuntimeError):
@@ -174,6 +190,7 @@ class PjsuaTelephony:
         self.ep = None
         self.account = None
         self.build: capacity.Build | None = None
+        self._doorbell: socket.socket | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self, settings: Settings, port: int) -> None:
@@ -203,6 +220,7 @@ class PjsuaTelephony:
             raise StartError(f"cannot open SIP port {settings.sip.address}:{port}: {exc.reason.strip()}"
                              " (is another engine or PBX using it?)") from None
         self.ep.libStart()
+        self._doorbell = doorbell(settings.sip.address, port)
         self.ep.audDevManager().setNullDev()
         for codec in self.ep.codecEnum2():
             priority = {"PCMU/8000/1": 255, "PCMA/8000/1": 254}.get(codec.codecId, 0)
@@ -221,6 +239,17 @@ class PjsuaTelephony:
         # Callbacks from pjsua2's own threads (DTMF, end of a prompt) wait as pending jobs that run at
         # the start of a libHandleEvents call: run them now rather than after the next 10 ms wait.
         self.ep.libHandleEvents(0)
+
+    def wake(self) -> None:
+        """Make a blocked poll return (from any thread): a datagram on the SIP port ends pjsip's wait,
+        and its UDP transport drops one of 32 bytes or less without parsing it."""
+        try:
+            self._doorbell.send(b"\0")
+        except BlockingIOError:
+            pass  # the socket buffer is full of earlier rings: the loop is awake anyway
+
+    def max_wait_ms(self) -> int:
+        return BUSY_WAIT_MS if any(leg.call is not None for leg in self.legs.values()) else IDLE_WAIT_MS
 
     def shutdown(self) -> None:
         """The order that lets libDestroy() run with no pjsua2 object alive (see pjsua2.md)."""
@@ -250,6 +279,8 @@ class PjsuaTelephony:
         gc.collect()
         self.ep.libDestroy()
         self.ep = None
+        if self._doorbell is not None:
+            self._doorbell.close()
 
     def configure(self, settings: Settings) -> None:
         self.files = self.prompt_files(settings)
