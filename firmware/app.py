@@ -16,6 +16,7 @@ from drivers.modem import LinePolicy, Modem, ModemSettings
 from firmware import panels, prompts, settings as settings_mod
 from firmware.events import DeviceEvent
 from firmware.simulation import Simulation
+from firmware.indicator_worker import IndicatorWorker
 from firmware.notify import Notifier
 from firmware.control.server import ControlServer
 from firmware.engine.core import Engine
@@ -116,9 +117,11 @@ def run(options: Options) -> int:
             tel.add_modem_line(ModemLine(line.name, Modem(
                 device, lambda event, name=line.name: loop.emit(DeviceEvent(f"modem:{name}", event)),
                 ModemSettings(line=LinePolicy(answer_after_rings=line.answer_after_rings)))))
+    # LED changes go through a worker thread: gpiozero's blink thread start/join stalled the loop
+    indicators = IndicatorWorker(panels.PanelIndicators(panel)) if panel else None
     engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
                     wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override,
-                    indicators=panels.PanelIndicators(panel) if panel else None)
+                    indicators=indicators)
     info = {"sip": {"address": settings.sip.address, "port": port}, "pid": os.getpid(),
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
     control = ControlServer(data_dir, loop.post, writer, info, simulation, panel)
@@ -139,6 +142,8 @@ def run(options: Options) -> int:
         for _ in range(30):  # let the hang-ups go out and their events be recorded
             loop.turn(tel.poll, engine.handle)
         loop.clear()
+        if indicators:
+            indicators.close()
         if panel:
             panel.close()
         if simulation:
