@@ -36,6 +36,7 @@ class ControlServer:
             "status": lambda req: {**self.info, **self._ask(ev.GetStatus())},
             "operator": lambda req: self._ask(ev.OperatorAction(req["name"], req["action"], req.get("reason", ""))),
             "line": lambda req: self._ask(ev.GetLine(req["name"])),
+            "stream_stats": lambda req: self._ask(ev.GetStreamStats()),
             "press": self._press,
             "sim_line": self._sim_line,
             "panel_test": self._panel_test,
