@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 from firmware import settings as settings_mod
-from firmware.control.client import EngineNotRunning, request
+from firmware.control.client import ControlError, EngineNotRunning, request
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT_HZ = {"greeting": 440, "disclosure": 520, "menu": 350, "music": 800}
@@ -116,3 +117,33 @@ class EngineProcess:
     def log_problems(self) -> list[str]:
         return [line for line in self.log().splitlines() if "Traceback" in line or "Assertion" in line]
 
+
+
+class StreamSampler:
+    """Asks the engine for its legs' jitter-buffer figures every `every` seconds on a thread (one
+    control request each: a few ms of the engine loop at 60 legs), keeping (time, reading) pairs."""
+
+    def __init__(self, engine: EngineProcess, every: float = 1.0):
+        self.engine, self.every = engine, every
+        self.samples: list[tuple[float, dict]] = []
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stream-sampler", daemon=True)
+
+    def start(self) -> "StreamSampler":
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[tuple[float, dict]]:
+        self._stop.set()
+        self._thread.join(10)
+        return self.samples
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            t = time.time()
+            try:
+                self.samples.append((t, request(self.engine.data_dir, "stream_stats", timeout=5)))
+            except (ControlError, OSError, ValueError):  # an engine without the command, or a slow answer
+                self.errors += 1
+            self._stop.wait(self.every)

@@ -36,6 +36,29 @@ def thread_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
+def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
+    """{thread id: (thread name, utime + stime seconds)} of every thread of a process."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                head, tail = f.read().rsplit(")", 1)
+            fields = tail.split()
+            out[int(tid)] = (head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / CLK_TCK)
+        except (OSError, IndexError, ValueError):
+            pass  # the thread ended meanwhile
+    return out
+
+
+def thread_cpu_delta(before: dict, after: dict, seconds: float) -> list[dict]:
+    """Each thread's share of one core between two thread_cpu() readings, busiest first."""
+    rows = []
+    for tid, (name, cpu) in after.items():
+        used = cpu - before.get(tid, (name, 0.0))[1]
+        rows.append({"tid": tid, "name": name, "cpu_pct_of_core": round(100 * used / max(seconds, 1e-9), 2)})
+    return sorted(rows, key=lambda r: -r["cpu_pct_of_core"])
+
+
 def host_cpu() -> dict[str, float]:
     """Seconds of all CPUs from /proc/stat (everything on the machine, not only ours): busy, total,
     steal (a virtual machine's CPUs taken away by the hypervisor), and the kernel's CPU pressure

@@ -21,19 +21,18 @@ import time
 from pathlib import Path
 
 from bench import audio, media, procstat, rtp, sipp
-from bench.engine import EngineProcess, config
+from bench.engine import EngineProcess, StreamSampler, config
+from firmware.telephony import streamstats
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 LEVELS = "1,10,30,60,120"
 
 NOT_MEASURED = {
-    "jitter_buffer_underruns": (
-        "not measured: the engine does not expose pjsua2's stream statistics (Call.getStreamStat: "
-        "jitter-buffer empty/discard counters) and the benchmark does not change the engine; RTCP XR, "
-        "which would carry jitter-buffer figures, is not compiled into either pjsua2 build. Their "
-        "audible effect is what the recordings' leg gaps and dropouts count (pjmedia's loss "
-        "concealment can hide a single missing frame there)."),
+    "jitter_buffer_outside_plateau": (
+        "jitter-buffer underruns are counted only while every call of a level is connected (the soak: "
+        "each leg without its first and last reading): pjmedia's `empty` counter also counts the "
+        "prefetch before a stream's first packets and after its last, which are not underruns"),
     "engine_rx_between_reports": (
         "the engine's receive loss and jitter are its own RTCP report blocks (every ~5 s and when a "
         "stream ends); only the newest report per stream is counted, and a stream whose reports "
@@ -88,13 +87,18 @@ class Rig:
     def idle(self, seconds: float) -> dict:
         time.sleep(self.args.settle_seconds)
         pid = self.engine.pid
-        c0, t0 = procstat.cpu_seconds(pid), time.time()
+        load0 = os.getloadavg()[0]
+        threads0, c0, t0 = procstat.thread_cpu(pid), procstat.cpu_seconds(pid), time.time()
         time.sleep(seconds)
-        c1, t1 = procstat.cpu_seconds(pid), time.time()
+        c1, t1, threads1 = procstat.cpu_seconds(pid), time.time(), procstat.thread_cpu(pid)
         rate = (c1 - c0) / (t1 - t0)
         mem = procstat.memory_kb(pid)
-        return {"seconds": round(t1 - t0, 1), "cpu_pct_of_core": round(100 * rate, 2), "cpu_rate": rate,
-                "rss_mb": round(mem["VmRSS"] / 1024, 1), "threads": procstat.thread_count(pid)}
+        threads = procstat.thread_cpu_delta(threads0, threads1, t1 - t0)
+        for row in threads:
+            row["main"] = row["tid"] == pid  # the engine loop (pjsua2's only SIP thread)
+        return {"seconds": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 2), "cpu_pct_of_core": round(100 * rate, 2),
+                "cpu_rate": rate, "rss_mb": round(mem["VmRSS"] / 1024, 1), "threads": procstat.thread_count(pid),
+                "per_thread": threads, "loadavg_1min": [round(load0, 2), round(os.getloadavg()[0], 2)]}
 
     # --- one batch of calls: a level, or the whole soak -------------------------------------------
     def calls(self, label: str, limit: int, total: int | None, rate: float, duration_s: float | None = None,
@@ -110,11 +114,12 @@ class Rig:
         self.media.take()
         udp0, host0, own0 = procstat.udp_counters(), procstat.host_cpu(), procstat.own_cpu()
         media0 = procstat.cpu_seconds(self.media.pid)
-        c0, t0 = procstat.cpu_seconds(pid), time.time()
+        threads0, c0, t0 = procstat.thread_cpu(pid), procstat.cpu_seconds(pid), time.time()
         rss0 = procstat.memory_kb(pid)["VmRSS"]
         call_s = self.args.call_seconds
         ramp = (total or limit) / rate
         timeout = int((duration_s or 0) + ramp + call_s + 90)
+        streams = StreamSampler(self.engine, every=self.args.stream_stats_every).start()
         uac = sipp.callers(folder, self.engine_port, self.media.port("callers"), prefix,
                            int(call_s * 1000), limit, rate, total, timeout)
         self.sipps.append(uac)
@@ -127,8 +132,9 @@ class Rig:
             load_end = time.time()
             uac_code = uac.finish(call_s + 60)
         drained = self.engine.wait_idle(60)
+        stream_samples = streams.stop()
         time.sleep(1.0)  # the last RTCP reports, the store's writer
-        c1, t1 = procstat.cpu_seconds(pid), time.time()
+        c1, t1, threads1 = procstat.cpu_seconds(pid), time.time(), procstat.thread_cpu(pid)
         udp1, mem = procstat.udp_counters(), procstat.memory_kb(pid)
         taken = self.media.take()
         ops_code = ops.finish(15)
@@ -136,6 +142,13 @@ class Rig:
         media1 = procstat.cpu_seconds(self.media.pid)
         result = self._figures(label, limit, prefix, ops, uac, taken["callers"]["digits"], t0, t1, c1 - c0,
                                idle_rate, mem, rss0)
+        window, margin = result.pop("_plateau_window"), 0  # every leg connected throughout
+        if duration_s is not None:  # soak: legs come and go; skip the readings around each one's ends
+            window, margin = (t0, load_end), 1
+        result["jitter_buffer"] = _jitter_buffer(stream_samples, window, streams.errors, margin)
+        loop_s = threads1.get(pid, ("", 0.0))[1] - threads0.get(pid, ("", 0.0))[1]
+        result["cpu"]["loop_thread_cpu_s"] = round(loop_s, 3)
+        result["cpu"]["loop_thread_ms_per_call"] = round(1000 * loop_s / result["attempted"], 2) if result["attempted"] else None
         result["udp_host"] = procstat.udp_delta(udp0, udp1)
         cores = len(os.sched_getaffinity(0))
         result["machine_load"] = {
@@ -199,9 +212,10 @@ class Rig:
         call_seconds = sum(c["row"]["duration_s"] for c in calls if c["row"] and c["row"]["duration_s"])
         connected = [c["row"]["connected"] for c in completed if c["row"]["connected"]]
         byes = [clog.first("bye", c["n"]) for c in completed if clog.first("bye", c["n"])]
-        plateau = None
+        plateau, window = None, None
         if connected and byes and len(completed) == len(calls):
             a, b = max(connected) + 0.5, min(byes) - 0.5
+            window = (a, b)
             rate = self.sampler.cpu_rate(a, b)
             if rate is not None:
                 plateau = {"calls": len(completed), "seconds": round(b - a, 1),
@@ -234,6 +248,7 @@ class Rig:
             "dtmf_to_operator_invite_ms": _dist(dtmf_ms),
             "recordings": _recordings(recs),
             "_samples": [(s.wall, s.rss_kb) for s in samples],
+            "_plateau_window": window,
         }
 
     def _rows(self, prefix: str, wait_s: float) -> dict:
@@ -282,6 +297,19 @@ def _dtmf_to_invite(t_dtmf: float, ring: tuple[str, float], olog: sipp.Log) -> f
     if not times:
         return None
     return 1000 * (min(times, key=lambda t: abs(t - ring_at)) - t_dtmf)
+
+
+def _jitter_buffer(samples: list[tuple[float, dict]], window: tuple[float, float] | None, errors: int,
+                   margin: int) -> dict:
+    """Jitter-buffer growth of each leg between engine readings inside the window (RTP flowing both
+    ways): each `empty` there is an underrun. margin: readings skipped at each leg's start and end."""
+    inside = [(t, r) for t, r in samples if window and window[0] <= t <= window[1]]
+    out = {"readings": len(samples), "readings_in_window": len(inside), "reading_errors": errors,
+           "margin_readings": margin, **streamstats.growth(inside, margin)}
+    if not out["streams"]:
+        out["note"] = "no leg with enough readings in the window (too short, or calls failed)"
+    out["frames"] = round(out["stream_seconds"] / 0.02)  # 20 ms frames the bridge asked of those streams
+    return out
 
 
 def _dist(values: list[float]) -> dict:
@@ -383,6 +411,22 @@ def soak(args) -> dict:
     return report
 
 
+def idle_only(args) -> dict:
+    """Only the idle engine, for longer than the benchmark's idle phase: its CPU is small, so a
+    minute of CPU-seconds from /proc says more than a rate sampled under other load."""
+    rig = Rig(args, operators=1)
+    report = _header(rig, "idle")
+    ok = False
+    try:
+        print(f"idle: measuring the idle engine for {args.idle_seconds:g} s ...", file=sys.stderr, flush=True)
+        report["idle"] = rig.idle(args.idle_seconds)
+        ok = True
+    finally:
+        report["engine"] = rig.close()
+        _cleanup(rig, args, ok)
+    return report
+
+
 def _slope(points: list[tuple[float, float]]) -> float:
     n = len(points)
     mx = sum(t for t, _ in points) / n
@@ -419,6 +463,10 @@ METHOD = {
                   "INVITE to the engine being idle again; net = minus the idle loop's rate (measured "
                   "first) times that time; per call-minute = net / sum of call durations in the "
                   "engine's call records",
+    "loop_thread": "utime+stime of the engine's main thread (the loop: all pjsua2 calls, the engine "
+                   "core) from /proc/<pid>/task/<pid>/stat over the same time, divided by the calls "
+                   "attempted: the work that every INVITE and digit waits behind, and robust to the "
+                   "machine's load",
     "plateau": "CPU rate sampled every 0.25 s while every call of the level was connected (last connect "
                "+ 0.5 s to first BYE - 0.5 s), as % of one core; comparable to the reference figures. "
                "Soak: the steady load after warm-up instead",
@@ -431,6 +479,11 @@ METHOD = {
            "RFC 3550 jitter from kernel timestamps, longest gap); engine_rx: the engine's own RTCP report "
            "blocks about the streams it receives from bench.media (cumulative lost, jitter: this jitter "
            "includes bench.media's own sending jitter)",
+    "jitter_buffer": "the engine's `stream_stats` control command (pjsua2 Call.getStreamStat: jbuf.empty, "
+                     "lost, discard per SIP leg) read every --stream-stats-every seconds during the level; "
+                     "the growth between the first and last reading inside the plateau over the legs in "
+                     "both: empty = GETs by the bridge with no frame (underruns), lost = missing frames "
+                     "concealed, discard = frames dropped to shrink the buffer",
     "recordings": "dropouts: firmware.sim.analysis.dropouts (20 ms frames of digital silence); leg gaps: "
                   "10 ms frames without the caller's 1 kHz / the operator's 1.7 kHz tone",
 }
@@ -459,8 +512,13 @@ def table(report: dict) -> str:
     ]
     idle = report.get("idle")
     if idle:
-        lines.append(f"idle loop: {idle['cpu_pct_of_core']:.2f} % of a core over {idle['seconds']:g} s, "
-                     f"RSS {idle['rss_mb']} MB, {idle['threads']} threads")
+        lines.append(f"idle loop: {idle['cpu_pct_of_core']:.2f} % of a core over {idle['seconds']:g} s "
+                     f"({idle.get('cpu_s', '-')} CPU-s), RSS {idle['rss_mb']} MB, {idle['threads']} threads, "
+                     f"load {idle.get('loadavg_1min', '-')}")
+        busy = [t for t in idle.get("per_thread", []) if t["cpu_pct_of_core"] > 0]
+        if busy:
+            lines.append("idle by thread: " + ", ".join(
+                f"{'loop' if t['main'] else t['tid']} {t['cpu_pct_of_core']:g} %" for t in busy[:6]))
     levels = report["levels"]
     if levels:
         rows = [("concurrent calls", lambda lv: lv["concurrency"])]
@@ -477,7 +535,9 @@ def table(report: dict) -> str:
     eng = report.get("engine") or {}
     if eng.get("engine_log_problems"):
         lines.append("engine log problems: " + " | ".join(eng["engine_log_problems"][:3]))
-    lines.append("not measured: jitter-buffer underruns (engine stats not exposed; see JSON 'not_measured')")
+    if levels and any((lv.get("jitter_buffer") or {}).get("streams") for lv in levels):
+        lines.append("jitter buffer: growth of the engine's per-stream counters (pjsua2 getStreamStat) "
+                     "while every call was connected; see JSON 'jitter_buffer'")
     return "\n".join(lines)
 
 
@@ -494,6 +554,7 @@ def _rows_spec(kind: str):
         ("CPU s per call-minute (net)", g("cpu", "net_cpu_s_per_call_minute")),
         ("plateau CPU % of a core", g("cpu", "plateau", "cpu_pct_of_core")),
         ("plateau CPU s/call-min (net)", g("cpu", "plateau", "net_cpu_s_per_call_minute")),
+        ("loop thread CPU ms per call", g("cpu", "loop_thread_ms_per_call")),
         ("peak RSS MB (VmHWM)", g("memory", "peak_rss_mb")),
         ("INVITE->200 ms p50/p99", lambda lv: _pair(lv["invite_to_200_ms"])),
         ("DTMF->operator INVITE ms p50/p99", lambda lv: _pair(lv["dtmf_to_operator_invite_ms"])),
@@ -502,7 +563,7 @@ def _rows_spec(kind: str):
         ("RTP engine tx loss % (received)", lambda lv: _dirs(lv, "engine_tx", "loss_pct")),
         ("RTP engine tx jitter ms p99", lambda lv: _dirs(lv, "engine_tx", "jitter_ms_p99")),
         ("RTP engine tx max gap ms", lambda lv: _dirs(lv, "engine_tx", "max_gap_ms")),
-        ("jitter-buffer underruns", lambda lv: "n/m"),
+        ("jitter-buffer underruns/lost/discard", lambda lv: _jbuf_row(lv.get("jitter_buffer"))),
         ("recordings analysed", g("recordings", "analysed")),
         ("dropouts (20 ms silence)", g("recordings", "dropouts_20ms")),
         ("leg gaps caller/operator", lambda lv: "{caller_leg_gaps}/{operator_leg_gaps}".format(**lv["recordings"])),
@@ -525,6 +586,12 @@ def _rows_spec(kind: str):
             ("RSS slope MB/hour", g("rss_growth", "slope_mb_per_hour")),
         ]
     return rows
+
+
+def _jbuf_row(jb: dict | None) -> str:
+    if not jb or not jb.get("streams"):
+        return "-"
+    return f"{jb['empty']}/{jb['lost']}/{jb['discard']}"
 
 
 def _pair(d: dict) -> str:
@@ -561,7 +628,8 @@ def save(report: dict, out_dir: Path) -> Path:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("mode", nargs="?", choices=["bench", "soak"], default="bench", help="bench (default) or soak")
+    p.add_argument("mode", nargs="?", choices=["bench", "soak", "idle"], default="bench",
+                   help="bench (default), soak, or idle (only the idle engine, --idle-seconds long)")
     p.add_argument("--levels", default=os.environ.get("LEVELS") or LEVELS,
                    help=f"concurrent calls per level, comma separated (default {LEVELS}); "
                         "capped to the build's call cap / 2")
@@ -572,6 +640,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--settle-seconds", type=float, default=3, help="wait after start-up before measuring idle")
     p.add_argument("--pause-seconds", type=float, default=2, help="pause between levels")
     p.add_argument("--rate", type=float, default=10, help="new calls per second while a level ramps up")
+    p.add_argument("--stream-stats-every", type=float, default=1.0,
+                   help="seconds between readings of the engine's jitter-buffer figures")
     p.add_argument("--max-failed", type=float, default=0.05, help="stop raising the level above this failed share")
     p.add_argument("--minutes", type=float, default=float(os.environ.get("SOAK_MINUTES") or 10),
                    help="soak: how long the steady load runs (default 10, or $SOAK_MINUTES)")
@@ -595,9 +665,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("sipp is not installed (Debian package sip-tester; `make deps`)")
     if os.sep in args.python:
         args.python = os.path.abspath(args.python)  # not resolved: a venv's python is a symlink
-    report = bench(args) if args.mode == "bench" else soak(args)
+    report = {"bench": bench, "soak": soak, "idle": idle_only}[args.mode](args)
     path = save(report, Path(args.out))
     print(json.dumps(report, indent=2) if args.json else table(report))
     print(f"JSON: {path}")
     failed = sum(lv["failed"] for lv in report["levels"])
+    if args.mode == "idle":
+        return 1 if report["engine"].get("engine_log_problems") else 0
     return 1 if report["engine"].get("engine_log_problems") or not report["levels"] else (0 if not failed else 3)

@@ -16,6 +16,7 @@ from drivers.modem import Modem
 from firmware import panels, prompts, settings as settings_mod
 from firmware.events import DeviceEvent
 from firmware.simulation import Simulation
+from firmware.indicator_worker import IndicatorWorker
 from firmware.notify import Notifier
 from firmware.control.server import ControlServer
 from firmware.edge import process as edge_process
@@ -146,6 +147,7 @@ def run(options: Options) -> int:
     override = queries.state(reader, "hours_override", "auto")
     pending_callbacks, unheard = queries.pending_callbacks(reader), queries.unheard_messages(reader)
     reader.conn.close()
+    loop.waker = tel.wake  # other threads' commands and events end the loop's wait at once
     panel, pin_map = panels.build(settings, options.sim, loop.post)
     simulation = Simulation(panel, pin_map, data_dir) if options.sim else None
     if simulation:
@@ -160,9 +162,11 @@ def run(options: Options) -> int:
 
     tel.modem_registry = ModemLines(tel.modem_lines, make_modem_line, tel.add_modem_line)
     tel.modem_registry.reconcile(settings.lines)  # and again at each reload (tel.configure)
+    # LED changes go through a worker thread: gpiozero's blink thread start/join stalled the loop
+    indicators = IndicatorWorker(panels.PanelIndicators(panel)) if panel else None
     engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
                     wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override,
-                    indicators=panels.PanelIndicators(panel) if panel else None,
+                    indicators=indicators,
                     pending_callbacks=pending_callbacks, unheard_messages=unheard)
     info = {"sip": {"address": settings.sip.address, "port": port}, "pid": os.getpid(),
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
@@ -187,7 +191,7 @@ def run(options: Options) -> int:
     watcher.start()
     notifier.ready(f"SIP {settings.sip.address}:{port}, {len(settings.lines)} lines")
     try:
-        loop.run(tel.poll, engine.handle, tick=notifier.tick)
+        loop.run(tel.poll, engine.handle, tick=notifier.tick, max_wait_ms=tel.max_wait_ms)
     finally:
         log.info("stopping")
         notifier.stopping()
@@ -198,6 +202,8 @@ def run(options: Options) -> int:
         for _ in range(30):  # let the hang-ups go out and their events be recorded
             loop.turn(tel.poll, engine.handle)
         loop.clear()
+        if indicators:
+            indicators.close()
         if panel:
             panel.close()
         if simulation:

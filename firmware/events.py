@@ -149,6 +149,11 @@ class GetStatus:
 
 
 @dataclass(frozen=True)
+class GetStreamStats:
+    """The SIP legs' jitter-buffer figures (underruns, lost and discarded frames), for the benchmark."""
+
+
+@dataclass(frozen=True)
 class GetLine:
     """One line's state and, for a modem line, its diagnostics."""
 

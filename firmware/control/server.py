@@ -42,6 +42,7 @@ class ControlServer:
             "operator": lambda req: self._ask(ev.OperatorAction(req["name"], req["action"], req.get("reason", ""))),
             "line": lambda req: self._ask(ev.GetLine(req["name"])),
             "transfer": lambda req: self._ask(ev.Transfer(req["name"], req["target"], req.get("by", "command"))),
+            "stream_stats": lambda req: self._ask(ev.GetStreamStats()),
             "press": self._press,
             "sim_line": self._sim_line,
             "sim_headset": lambda req: self._simulated().headset(req["station"], req["action"]),

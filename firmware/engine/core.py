@@ -631,6 +631,9 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
     def is_open(self) -> bool:
         return hours.is_open(self.settings.hours, self.wall(), self.hours_override)
 
+    def on_GetStreamStats(self, c: ev.GetStreamStats) -> dict:
+        return self.tel.stream_stats()
+
     def on_GetStatus(self, c: ev.GetStatus) -> dict:
         now = self.clock()
         return {

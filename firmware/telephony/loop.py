@@ -2,6 +2,11 @@
 
 Each turn: let pjsua2 handle network events, run due timers, then handle what the callbacks and
 other threads handed in. Other threads never call pjsua2 (that aborts the process); they `post`.
+
+The loop does not poll on a fixed period: pjsua2 waits for network I/O or its own next timer, up to
+the loop's next timer deadline and a cap the telephony gives (short while pjsua2 may queue work
+that only a poll runs, long when idle). What other threads hand in rings the `waker`, which makes
+the blocked wait return at once.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ import collections
 import heapq
 import itertools
 import logging
+import math
 import queue
+import threading
 import time
 from concurrent.futures import Future
 from typing import Callable
@@ -37,20 +44,35 @@ class Loop:
         self._timers: list = []
         self._seq = itertools.count()
         self.stopping = False
+        self.waker: Callable[[], None] | None = None  # makes a blocked poll return (any thread)
+        self._wake_pending = False  # a wake-up is on its way: others need not send one
+        self._thread: int | None = None  # the loop thread, once it turns
+
+    def _wake(self) -> None:
+        if self.waker is None or self._wake_pending or threading.get_ident() == self._thread:
+            return  # on the loop thread the new work is drained before the next wait
+        self._wake_pending = True
+        try:
+            self.waker()
+        except OSError:
+            log.exception("cannot wake the engine loop")
 
     # -- from any thread --------------------------------------------------------------------------
     def post(self, item) -> Future:
         """Hand a command to the loop; the future gets the handler's result or exception."""
         future: Future = Future()
         self._inbox.put((item, future))
+        self._wake()
         return future
 
     def emit(self, event) -> None:
         """Hand an event from a callback to the loop (callbacks decide nothing themselves)."""
         self._events.append(event)
+        self._wake()
 
     def stop(self) -> None:
         self.stopping = True
+        self._wake()
 
     # -- on the loop thread -----------------------------------------------------------------------
     def call_later(self, delay: float, fn: Callable, *args) -> TimerHandle:
@@ -59,14 +81,28 @@ class Loop:
         return handle
 
     def run(self, poll: Callable[[int], None], handle: Callable, tick: Callable[[], None] | None = None,
-            poll_ms: int = 10) -> None:
+            max_wait_ms: Callable[[], int] = lambda: 10) -> None:
+        """Turn until stopped; each wait lasts at most max_wait_ms() (asked every turn)."""
         while not self.stopping:
-            self.turn(poll, handle, poll_ms)
+            self.turn(poll, handle, max_wait_ms())
             if tick:
                 tick()
 
+    def wait_ms(self, cap_ms: int) -> int:
+        """How long the next poll may block: 0 with work waiting, else until the next timer, at most cap_ms."""
+        if self._events or not self._inbox.empty() or self.stopping:
+            return 0
+        while self._timers and self._timers[0][2].cancelled:
+            heapq.heappop(self._timers)  # a cancelled timer must not cut the wait short
+        if self._timers:
+            due = self._timers[0][0] - self.clock()
+            return max(0, min(cap_ms, math.ceil(due * 1000 - 1e-6)))  # up: waking early would only spin
+        return cap_ms
+
     def turn(self, poll: Callable[[int], None], handle: Callable, poll_ms: int = 10) -> None:
-        poll(poll_ms)
+        self._thread = threading.get_ident()
+        poll(self.wait_ms(poll_ms))
+        self._wake_pending = False  # before draining: what is handed in from now on rings again
         self._drain_events(handle)
         now = self.clock()
         while self._timers and self._timers[0][0] <= now:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_one_short_call_through_the_benchmark(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bench", "--levels", "1", "--call-seconds", "4",
                              "--idle-seconds", "1", "--settle-seconds", "0.5", "--pause-seconds", "0",
+                             "--stream-stats-every", "0.25",
                              "--out", str(tmp_path), "--work-dir", str(tmp_path / "work")],
                             cwd=ROOT, capture_output=True, text=True, timeout=55)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -37,6 +38,9 @@ def test_one_short_call_through_the_benchmark(tmp_path):
     for direction in ("callers", "operators"):
         assert level["rtp"][direction]["engine_tx"]["streams"] == 1
         assert level["rtp"][direction]["engine_rx"]["streams_reported"] == 1
+    jbuf = level["jitter_buffer"]  # read from the engine while the call was connected: caller and operator leg
+    assert jbuf["reading_errors"] == 0 and jbuf["streams"] == 2 and jbuf["frames"] > 0
+    assert {"empty", "lost", "discard"} <= set(jbuf)
     assert report["engine"]["engine_exit_code"] == 0 and not report["engine"]["engine_log_problems"]
 
 
