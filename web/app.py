@@ -11,7 +11,7 @@ from typing import Callable
 from flask import Flask, request
 
 from firmware.store import reports
-from web import auth, calls, config_forms, configuration, dashboard, recordings, reports_page, system, timefmt
+from web import auth, callers, calls, config_forms, configuration, dashboard, recordings, reports_page, system, timefmt
 from web.box import Box, close_db, office_zone
 from web.files import WebFiles
 from web.security import LoginLimiter, init_app as init_security
@@ -46,7 +46,7 @@ def create_app(data_dir: Path | str, *, service_level_s: float = reports.SERVICE
     app.before_request(_upload_limit)  # registered first: the CSRF check reads the form
     init_security(app)
     app.teardown_appcontext(close_db)
-    for module in (auth, dashboard, calls, recordings, reports_page, config_forms, configuration, system):
+    for module in (auth, dashboard, calls, callers, recordings, reports_page, config_forms, configuration, system):
         app.register_blueprint(module.bp)
     app.add_template_filter(lambda text, seconds=True: timefmt.local(text, office_zone(), seconds), "local")
     app.add_template_filter(timefmt.duration, "duration")
