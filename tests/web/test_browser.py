@@ -155,6 +155,7 @@ def tour(page, url: str, suffix: str) -> None:
     """Every main page, as a screenshot (tests/web/artifacts/*.png); the reports draw their charts."""
     for path, name, ready in (("/", "dashboard", "#live-dot.dot-ok"), ("/calls", "calls", ".calls-table"),
                               ("/recordings", "recordings", "#deletion-log"), ("/reports", "reports", "svg.chart"),
+                              ("/callers", "callers", "#worklist"),
                               ("/config", "config-overview", ".tree-line"),
                               ("/config/menus/main/edit", "config-menu", "#item-form"),
                               ("/config/queues/desk/edit", "config-queue", "#item-form"),
