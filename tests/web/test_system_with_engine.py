@@ -57,7 +57,7 @@ def test_retention_by_age_through_the_configuration_and_its_deletion_log(engine,
                           follow_redirects=True)
     assert "Recording: Saved and applied" in text(response)
     stored = tomllib.loads(queries.current_config(dbmod.open_read(data_dir)))["recording"]
-    assert stored == {"disclosure_prompt": "disclosure", "keep_days": 7}
+    assert stored == {"disclosure_prompt": "disclosure", "keep_days": 7, "min_free_mb": 50.0}  # the guard's, kept
 
     response = admin.post("/recordings/retention", follow_redirects=True)
     page = text(response)
