@@ -42,7 +42,7 @@ def ring_bursts(samples, rate) -> int:
 def test_transfer_between_stations_keeps_one_call_and_one_recording(make_engine, phone):
     engine = make_engine(box(operators=STATIONS[:2], queue={"ring_timeout_s": 30, "wrapup_s": 30}))
     caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
-                   "--digits", "1", "--digit-delay", "3", "--talk", "20")
+                   "--digits", "1", "--digit-delay", "3", "--talk", "60")
     engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
     time.sleep(2.5)  # st1 hears its ring tone
     engine.cli("sim", "press", "st1", "answer")
@@ -55,7 +55,10 @@ def test_transfer_between_stations_keeps_one_call_and_one_recording(make_engine,
     time.sleep(2.5)
     engine.cli("sim", "press", "st2", "answer")
     engine.wait_for(lambda: states(engine) == {"st1": "wrapup", "st2": "on_call"}, what="st2 took the call")
-    heard = caller.result()  # the caller hangs up after talking to st2
+    time.sleep(3)  # the caller and st2 talk
+    engine.cli("sim", "press", "st2", "answer")  # st2 hangs up
+    heard = caller.result()
+    assert heard["calls"][0]["disconnected_by"] == "remote"
     assert has_tone(heard["record"], STATION_HZ["st1"], min_s=1.5), "the caller never heard st1"
     assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1.5), "the caller never heard st2"
 
@@ -82,13 +85,15 @@ def test_transfer_button_hands_the_caller_back_to_the_queue(make_engine, phone):
     stations = [STATIONS[0], {**STATIONS[1], "auto_answer_s": 1.5}]
     engine = make_engine(box(operators=stations, queue={"ring_timeout_s": 30, "wrapup_s": 30}))
     caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
-                   "--digits", "1", "--digit-delay", "3", "--talk", "16")
+                   "--digits", "1", "--digit-delay", "3", "--talk", "60")
     engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
     engine.cli("sim", "press", "st1", "answer")
     engine.wait_for(lambda: states(engine)["st1"] == "on_call", what="st1 on the call")
     time.sleep(2.5)
     engine.cli("sim", "press", "st1", "transfer")
     engine.wait_for(lambda: states(engine) == {"st1": "wrapup", "st2": "on_call"}, what="st2 took the call")
+    time.sleep(3)  # the caller and st2 talk
+    engine.cli("sim", "press", "st2", "answer")  # st2 hangs up
     heard = caller.result()
     assert has_tone(heard["record"], STATION_HZ["st1"], min_s=1.5)
     assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1.5)
@@ -140,13 +145,15 @@ def test_unplugging_during_a_call_gives_the_caller_to_another_station(make_engin
     stations = [STATIONS[0], {**STATIONS[1], "auto_answer_s": 1.5}]
     engine = make_engine(box(operators=stations, queue={"ring_timeout_s": 30, "wrapup_s": 30}))
     caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
-                   "--digits", "1", "--digit-delay", "3", "--talk", "18")
+                   "--digits", "1", "--digit-delay", "3", "--talk", "60")
     engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
     engine.cli("sim", "press", "st1", "answer")
     engine.wait_for(lambda: states(engine)["st1"] == "on_call", what="st1 on the call")
     time.sleep(2.5)
     engine.cli("sim", "headset", "st1", "unplug")
     engine.wait_for(lambda: states(engine) == {"st1": "wrapup", "st2": "on_call"}, what="st2 took the call")
+    time.sleep(3)  # the caller and st2 talk
+    engine.cli("sim", "press", "st2", "answer")  # st2 hangs up
     heard = caller.result()
     assert has_tone(heard["record"], STATION_HZ["st1"], min_s=1.5)
     assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1.5)

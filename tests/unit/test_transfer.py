@@ -159,6 +159,8 @@ def test_caller_hanging_up_while_the_target_rings_frees_the_target():
     assert (box.state("a"), box.state("b")) == ("wrapup", "ready")
     assert box.store.calls[call_id]["disposition"] == "answered"
     assert ("hangup", box.tel.legs_of("b")[0]) in box.tel.actions
+    assert ("b", "ready", "transfer not taken (call ended)") in box.store.operator_log
+    assert not any("the caller stays" in r[2] for r in box.store.operator_log)
 
 
 # --- unplugged headsets ---------------------------------------------------------------------------
