@@ -203,3 +203,26 @@ def test_headset_event_for_an_unknown_station_is_ignored():
     box = Box()
     box.engine.handle(ev.HeadsetChanged("nobody", False))
     assert not box.engine.operators.unavailable
+
+
+def test_an_unplugged_station_winks_on_its_gpio_led_and_shows_its_state_again_when_back():
+    from drivers.panel import make_panel
+    from drivers.panel.mock import led_brightness, led_pin
+    from firmware.panels import PanelIndicators, simulated_pin_map
+    from tests.unit.test_panel import runs
+
+    box = Box()
+    panel = make_panel("mock", simulated_pin_map(box.engine.settings), lambda *press: None)
+    try:
+        box.engine.indicators = PanelIndicators(panel)
+        box.engine.handle(ev.HeadsetChanged("a", False))
+        pin = led_pin(panel, "a")
+        pin.clear_states()
+        observed = runs(pin, 4, timeout=6)
+        lit = [lasted for level, lasted in observed if level > 0]
+        dark = [lasted for level, lasted in observed if level == 0]
+        assert lit and dark and min(lit) > 3 * max(dark), observed  # long on, short off: a wink
+        box.engine.handle(ev.HeadsetChanged("a", True))
+        assert led_brightness(panel, "a") == pytest.approx(0.2)  # ready again: dim
+    finally:
+        panel.close()
