@@ -226,3 +226,14 @@ def test_an_unplugged_station_winks_on_its_gpio_led_and_shows_its_state_again_wh
         assert led_brightness(panel, "a") == pytest.approx(0.2)  # ready again: dim
     finally:
         panel.close()
+
+
+def test_a_queue_whose_stations_are_all_unplugged_has_no_operator_for_its_fallback():
+    from tests.unit.test_core import config
+
+    box = Box(config(when_no_operator="fallback"))
+    for name in ("a", "b", "c"):
+        box.engine.handle(ev.HeadsetChanged(name, False))
+    leg, call_id = box.queue_caller()
+    assert box.tel.playing[leg][0] == ("bye",)  # the queue's fall-back, at once
+    assert "no_operator" in box.store.events_of(call_id)
