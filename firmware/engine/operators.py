@@ -92,5 +92,7 @@ class Operators:
                 if op is not None and op.state == OperatorState.ready and op.name not in self.unavailable]
 
     def logged_in(self, names: list[str]) -> list[Operator]:
+        """Operators who could take calls now or soon (a station without its headset cannot)."""
         return [self.by_name[n] for n in names
-                if n in self.by_name and self.by_name[n].state != OperatorState.logged_out]
+                if n in self.by_name and self.by_name[n].state != OperatorState.logged_out
+                and n not in self.unavailable]

@@ -144,8 +144,9 @@ class TransferMixin:
         s.operator = s.operator_leg = None
         s.connected_at = 0.0
 
-    def _transfer_over(self, call_id: str, leg: str, reason: str) -> None:
-        """The target did not take the transfer (no answer, declined, paused, unplugged)."""
+    def _transfer_over(self, call_id: str, leg: str, reason: str, call_ending: bool = False) -> None:
+        """The target did not take the transfer (no answer, declined, paused, unplugged), or the
+        call is ending."""
         s = self.sessions.get(call_id)
         if s is None or s.transfer is None or s.transfer.leg != leg:
             return
@@ -157,7 +158,9 @@ class TransferMixin:
         if op is not None and op.state == OperatorState.ringing and op.call_id == s.id:
             self.operators.set(op, OperatorState.ready, f"transfer not taken ({reason})")
         self.store.queue_event(s.id, s.queue.name, "transfer_failed", t.target, reason)
-        if after_failure(s.operator == t.source) == "stay":
+        if call_ending:
+            pass
+        elif after_failure(s.operator == t.source) == "stay":
             src = self.operators.by_name.get(t.source)
             if src is not None:
                 self.store.operator_state(src.name, src.state.value, f"transfer to {t.target} failed ({reason});"
@@ -184,7 +187,7 @@ class TransferMixin:
 
     def _transfer_cancel(self, s, reason: str) -> None:
         if s.transfer is not None:
-            self._transfer_over(s.id, s.transfer.leg, reason)
+            self._transfer_over(s.id, s.transfer.leg, reason, call_ending=True)
 
     def _transfer_to_queue(self, s, why: str) -> None:
         source = s.operator

@@ -11,7 +11,7 @@ from pathlib import Path
 from firmware.sim.analysis import has_tone, read_wav, segments, tone_seconds
 from firmware.store import db as dbmod, queries
 from firmware.telephony.stations import RING_HZ
-from tests.e2e.boxes import CALLER_HZ, STATION_HZ, box
+from tests.e2e.boxes import CALLER_HZ, SIP_OPERATOR_HZ, STATION_HZ, box
 
 STATIONS = [{"name": n, "kind": "station", "voice": f"voice-{n}"} for n in ("st1", "st2", "st3")]
 
@@ -42,7 +42,7 @@ def ring_bursts(samples, rate) -> int:
 def test_transfer_between_stations_keeps_one_call_and_one_recording(make_engine, phone):
     engine = make_engine(box(operators=STATIONS[:2], queue={"ring_timeout_s": 30, "wrapup_s": 30}))
     caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
-                   "--digits", "1", "--digit-delay", "3", "--talk", "20")
+                   "--digits", "1", "--digit-delay", "3", "--talk", "60")
     engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
     time.sleep(2.5)  # st1 hears its ring tone
     engine.cli("sim", "press", "st1", "answer")
@@ -55,7 +55,10 @@ def test_transfer_between_stations_keeps_one_call_and_one_recording(make_engine,
     time.sleep(2.5)
     engine.cli("sim", "press", "st2", "answer")
     engine.wait_for(lambda: states(engine) == {"st1": "wrapup", "st2": "on_call"}, what="st2 took the call")
-    heard = caller.result()  # the caller hangs up after talking to st2
+    time.sleep(3)  # the caller and st2 talk
+    engine.cli("sim", "press", "st2", "answer")  # st2 hangs up
+    heard = caller.result()
+    assert heard["calls"][0]["disconnected_by"] == "remote"
     assert has_tone(heard["record"], STATION_HZ["st1"], min_s=1.5), "the caller never heard st1"
     assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1.5), "the caller never heard st2"
 
@@ -82,13 +85,15 @@ def test_transfer_button_hands_the_caller_back_to_the_queue(make_engine, phone):
     stations = [STATIONS[0], {**STATIONS[1], "auto_answer_s": 1.5}]
     engine = make_engine(box(operators=stations, queue={"ring_timeout_s": 30, "wrapup_s": 30}))
     caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
-                   "--digits", "1", "--digit-delay", "3", "--talk", "16")
+                   "--digits", "1", "--digit-delay", "3", "--talk", "60")
     engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
     engine.cli("sim", "press", "st1", "answer")
     engine.wait_for(lambda: states(engine)["st1"] == "on_call", what="st1 on the call")
     time.sleep(2.5)
     engine.cli("sim", "press", "st1", "transfer")
     engine.wait_for(lambda: states(engine) == {"st1": "wrapup", "st2": "on_call"}, what="st2 took the call")
+    time.sleep(3)  # the caller and st2 talk
+    engine.cli("sim", "press", "st2", "answer")  # st2 hangs up
     heard = caller.result()
     assert has_tone(heard["record"], STATION_HZ["st1"], min_s=1.5)
     assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1.5)
@@ -140,13 +145,15 @@ def test_unplugging_during_a_call_gives_the_caller_to_another_station(make_engin
     stations = [STATIONS[0], {**STATIONS[1], "auto_answer_s": 1.5}]
     engine = make_engine(box(operators=stations, queue={"ring_timeout_s": 30, "wrapup_s": 30}))
     caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
-                   "--digits", "1", "--digit-delay", "3", "--talk", "18")
+                   "--digits", "1", "--digit-delay", "3", "--talk", "60")
     engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
     engine.cli("sim", "press", "st1", "answer")
     engine.wait_for(lambda: states(engine)["st1"] == "on_call", what="st1 on the call")
     time.sleep(2.5)
     engine.cli("sim", "headset", "st1", "unplug")
     engine.wait_for(lambda: states(engine) == {"st1": "wrapup", "st2": "on_call"}, what="st2 took the call")
+    time.sleep(3)  # the caller and st2 talk
+    engine.cli("sim", "press", "st2", "answer")  # st2 hangs up
     heard = caller.result()
     assert has_tone(heard["record"], STATION_HZ["st1"], min_s=1.5)
     assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1.5)
@@ -155,3 +162,25 @@ def test_unplugging_during_a_call_gives_the_caller_to_another_station(make_engin
     assert tone_seconds(rec[0]["recording"], STATION_HZ["st2"]) > 1.5
     log = [r["reason"] for r in queries.operator_log(dbmod.open_read(engine.data_dir), "st1")]
     assert "headset unplugged during the call" in log, log
+
+
+def test_transfer_from_a_station_to_a_sip_phone(make_engine, phone):
+    operator = phone("answer", "--tone", str(SIP_OPERATOR_HZ), "--answer-after", "1", "--hangup-after", "4")
+    alice = {"name": "alice", "kind": "sip", "uri": f"sip:alice@127.0.0.1:{operator.port()}"}
+    engine = make_engine(box(operators=[STATIONS[0], alice], queue={"ring_timeout_s": 30, "wrapup_s": 30}))
+    caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
+                   "--digits", "1", "--digit-delay", "3", "--talk", "60")
+    engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
+    engine.cli("sim", "press", "st1", "answer")
+    engine.wait_for(lambda: states(engine)["st1"] == "on_call", what="st1 on the call")
+    time.sleep(2.5)
+    assert "ringing alice" in engine.cli("operator", "st1", "transfer", "alice").stdout
+    heard = caller.result()  # alice answers, talks, hangs up: the box ends the caller's call
+    answered = operator.result()
+    assert has_tone(heard["record"], STATION_HZ["st1"], min_s=1.5)
+    assert has_tone(heard["record"], SIP_OPERATOR_HZ, min_s=2)
+    assert tone_seconds(answered["record"], CALLER_HZ) > 2
+    rec = engine.wait_for(lambda: [c for c in engine.calls() if c["disposition"]], what="call record")
+    assert len(rec) == 1 and (rec[0]["operator"], rec[0]["disposition"]) == ("alice", "answered")
+    for hz in (CALLER_HZ, STATION_HZ["st1"], SIP_OPERATOR_HZ):
+        assert tone_seconds(rec[0]["recording"], hz) > 1.5, hz

@@ -159,6 +159,8 @@ def test_caller_hanging_up_while_the_target_rings_frees_the_target():
     assert (box.state("a"), box.state("b")) == ("wrapup", "ready")
     assert box.store.calls[call_id]["disposition"] == "answered"
     assert ("hangup", box.tel.legs_of("b")[0]) in box.tel.actions
+    assert ("b", "ready", "transfer not taken (call ended)") in box.store.operator_log
+    assert not any("the caller stays" in r[2] for r in box.store.operator_log)
 
 
 # --- unplugged headsets ---------------------------------------------------------------------------
@@ -201,3 +203,37 @@ def test_headset_event_for_an_unknown_station_is_ignored():
     box = Box()
     box.engine.handle(ev.HeadsetChanged("nobody", False))
     assert not box.engine.operators.unavailable
+
+
+def test_an_unplugged_station_winks_on_its_gpio_led_and_shows_its_state_again_when_back():
+    from drivers.panel import make_panel
+    from drivers.panel.mock import led_brightness, led_pin
+    from firmware.panels import PanelIndicators, simulated_pin_map
+    from tests.unit.test_panel import runs
+
+    box = Box()
+    panel = make_panel("mock", simulated_pin_map(box.engine.settings), lambda *press: None)
+    try:
+        box.engine.indicators = PanelIndicators(panel)
+        box.engine.handle(ev.HeadsetChanged("a", False))
+        pin = led_pin(panel, "a")
+        pin.clear_states()
+        observed = runs(pin, 4, timeout=6)
+        lit = [lasted for level, lasted in observed if level > 0]
+        dark = [lasted for level, lasted in observed if level == 0]
+        assert lit and dark and min(lit) > 3 * max(dark), observed  # long on, short off: a wink
+        box.engine.handle(ev.HeadsetChanged("a", True))
+        assert led_brightness(panel, "a") == pytest.approx(0.2)  # ready again: dim
+    finally:
+        panel.close()
+
+
+def test_a_queue_whose_stations_are_all_unplugged_has_no_operator_for_its_fallback():
+    from tests.unit.test_core import config
+
+    box = Box(config(when_no_operator="fallback"))
+    for name in ("a", "b", "c"):
+        box.engine.handle(ev.HeadsetChanged(name, False))
+    leg, call_id = box.queue_caller()
+    assert box.tel.playing[leg][0] == ("bye",)  # the queue's fall-back, at once
+    assert "no_operator" in box.store.events_of(call_id)
