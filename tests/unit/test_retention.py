@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 
 from firmware import settings as settings_mod
 from firmware.store import db as dbmod, queries
@@ -88,3 +89,28 @@ def test_applied_to_a_folder_and_store(tmp_path):
         assert Retention(data, writer, clock=lambda: NOW).run()["deleted"] == 0  # nothing more to do
     finally:
         writer.close()
+
+
+def test_the_engine_timer_applies_it_by_itself(tmp_path):
+    """Retention.start: the periodic pass the engine runs (here every 50 ms) deletes without being asked."""
+    data = tmp_path / "data"
+    (data / "recordings").mkdir(parents=True)
+    writer = Writer(data)
+    retention = Retention(data, writer, clock=lambda: NOW)
+    try:
+        writer.save_config(settings_mod.to_toml(settings_mod.from_dict({"recording": {"max_total_mb": 1}})), "test")
+        for name, age in (("a", 3), ("b", 2)):
+            path = data / "recordings" / f"{name}.wav"
+            path.write_bytes(bytes(700_000))
+            moment = (NOW - dt.timedelta(days=age)).timestamp()
+            os.utime(path, (moment, moment))
+        retention.start(interval_s=0.05, first_s=0.0)
+        for _ in range(200):  # bounded: at most about 10 s
+            if not (data / "recordings" / "a.wav").exists():
+                break
+            threading.Event().wait(0.05)
+        assert sorted(p.name for p in (data / "recordings").iterdir()) == ["b.wav"]
+    finally:
+        retention.stop()
+        writer.close()
+    assert "recordings over 1 MB" in queries.log_of(dbmod.open_read(data), "recordings")[0]["message"]
