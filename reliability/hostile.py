@@ -15,8 +15,8 @@ from reliability import corpus
 from reliability.engine import free_port
 from reliability.health import EngineHealth
 from reliability.report import Report
-from reliability.sipwire import (INVITE, Peer, Target, ack_refusal, answer_if_invite_answered, fields, fill, final, header,
-                                 invite_fields, status_of)
+from reliability.sipwire import (INVITE, Peer, Target, ack_refusal, answer_if_invite_answered, fields, fill, final,
+                                 invite_fields)
 
 SIPP_DIR = Path(__file__).parent / "sipp"
 ALLOWED, STRANGER = "127.0.0.1", "127.0.0.2"
