@@ -36,11 +36,17 @@ def hostile_sip(work: Path, args) -> list[Report]:
     try:
         target = parse_target(args.target) or Target(*engine.address)
         health = EngineHealth(engine, target, drain_s=90 if args.long else 45)
-        reports = [hostile.corpus_batch(target, health, rounds=3 if args.long else 1, long=args.long),
-                   hostile.cancel_race(target, health, 40 if args.long else 5),
-                   hostile.fuzz_batch(target, health, args.fuzz, args.seed, check_every=500)]
-        if target.transport == "tcp" or target == Target(*engine.address):
-            reports.append(hostile.sipp_batch(target, health, work / "sipp", long=args.long))
+        batches = [lambda: hostile.corpus_batch(target, health, rounds=3 if args.long else 1, long=args.long),
+                   lambda: hostile.cancel_race(target, health, 40 if args.long else 5),
+                   lambda: hostile.fuzz_batch(target, health, args.fuzz, args.seed, check_every=500),
+                   lambda: hostile.sipp_batch(target, health, work / "sipp", long=args.long)]
+        reports = []
+        for batch in batches:
+            reports.append(batch())
+            if not engine.alive():  # the finding is reported; a fresh engine for the next batch
+                reports[-1].notes.append(f"the engine died (exit {engine.proc.returncode}); restarted for the next batch")
+                engine.log_path.rename(engine.log_path.with_suffix(f".died-{len(reports)}.log"))
+                engine.start()
         return reports
     finally:
         engine.stop()

@@ -23,7 +23,7 @@ def generated() -> dict[str, bytes]:
     return {
         "gen-huge-header-60k": _with_headers(b"X-Huge: " + b"A" * 60_000),
         "gen-huge-subject-8k": _with_headers(b"Subject: " + b"s" * 8_000),
-        # below the sender's own Via, so that answers still come back to it
+        # after the sender's own Via; the answer, echoing all 500, is too large to come back (HOLDS_A_CALL)
         "gen-500-via-headers": _with_headers(b"\r\n".join(
             b"Via: SIP/2.0/UDP 10.0.%d.%d:5060;branch=z9hG4bK%d" % (i // 250, i % 250, i) for i in range(500))),
         "gen-2000-small-headers": _with_headers(b"\r\n".join(b"X-H%d: %d" % (i, i) for i in range(2000))),

@@ -1,5 +1,6 @@
 """Malformed and hostile SIP: the corpus from a stranger's address and from a line's address, the
-mutation fuzzer, and SIPp scenarios that misbehave (re-INVITE storm, CANCEL races, OPTIONS flood).
+mutation fuzzer, INVITE+CANCEL races, and SIPp peers that misbehave (re-INVITE storm, BYE before
+ACK, OPTIONS flood).
 Each batch ends with a health check: alive, answering OPTIONS and `switchboard status`, no call state."""
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from reliability import corpus
 from reliability.engine import free_port
 from reliability.health import EngineHealth
 from reliability.report import Report
-from reliability.sipwire import (INVITE, Peer, Target, ack_refusal, answer_if_invite_answered, fields, fill, final, header,
-                                 invite_fields, status_of)
+from reliability.sipwire import (INVITE, Peer, Target, ack_refusal, answer_if_invite_answered, fields, fill, final,
+                                 invite_fields)
 
 SIPP_DIR = Path(__file__).parent / "sipp"
 ALLOWED, STRANGER = "127.0.0.1", "127.0.0.2"
@@ -120,9 +121,11 @@ SCENARIOS = {
 }
 
 
-def cancel_race(target: Target, health: EngineHealth, count: int) -> Report:
-    """INVITE then CANCEL at once, racing the engine's immediate answer; whichever wins, the call must go."""
-    report = Report("hostile SIP: CANCEL races", tried={"INVITE+CANCEL pairs": count, "target": str(target)})
+def cancel_race(target: Target, health: EngineHealth, count: int, pace_s: float = 0.1) -> Report:
+    """INVITE then CANCEL at once, racing the engine's immediate answer; whichever wins, the call must go.
+    Paced (`pace_s` between pairs): a burst of INVITEs is the scanner check's subject, not this one's."""
+    report = Report("hostile SIP: CANCEL races", tried={"INVITE+CANCEL pairs": count, "target": str(target),
+                                                       "seconds between pairs": pace_s})
     outcomes: Counter = Counter()
     peer = Peer(target, ALLOWED)
     try:
@@ -132,6 +135,7 @@ def cancel_race(target: Target, health: EngineHealth, count: int) -> Report:
             keep = [h for h in head[1:] if h.split(b":", 1)[0].lower() in (b"via", b"from", b"to", b"call-id", b"max-forwards")]
             cancel = (head[0].replace(b"INVITE", b"CANCEL", 1) + b"\r\n" + b"\r\n".join(keep)
                       + b"\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n")
+            time.sleep(pace_s)
             peer.send(invite)
             peer.send(cancel)
             replies = peer.receive(1.0, until=lambda ms: final(ms, b"INVITE"))
