@@ -44,6 +44,14 @@
  * reach. epoll has neither limit; this value is then only the ioqueue's registration count. */
 #define PJ_IOQUEUE_MAX_HANDLES      1024
 
+/* Media lines per SDP. pjsua keeps, for each of the PJSUA_MAX_CALLS calls, two static arrays of this
+ * many media states: upstream's 16 makes each call slot about 23 KB, 5.9 MB of resident memory for
+ * 256 calls before any call exists (the engine's RSS target is 80 MB at 30 calls). The box answers
+ * with audio only; phones offer audio, sometimes video, rarely a third line (BFCP, T.140): 4 keeps
+ * room for those. The SDP parser drops lines past the 4th: a 5-line offer was answered with 4 (the
+ * first audio active, the others rejected), which a strict peer may take as an error. */
+#define PJMEDIA_MAX_SDP_MEDIA       4
+
 /* No video: the box is audio only. Saves code, memory and the video libraries at run time
  * (configure also gets --disable-video and friends). */
 #define PJMEDIA_HAS_VIDEO           0

@@ -300,6 +300,8 @@ class PjsuaTelephony:
         if self.account is None:  # start-up failed before the account existed
             self.ep.libDestroy()
             self.ep = None
+            if self._doorbell is not None:
+                self._doorbell.close()
             return
         self.ep.hangupAllCalls()
         deadline = time.monotonic() + 1.0
