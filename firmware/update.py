@@ -29,6 +29,7 @@ import enum
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -36,10 +37,11 @@ import sys
 import tarfile
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
+log = logging.getLogger(__name__)
 FORMAT = 1
 PRODUCT = "switchboard"
 READY_TIMEOUT_S = 90.0
@@ -142,12 +144,12 @@ class Outcome:
     step: Step = Step.VERIFY
     version: str = ""
     message: str = ""
-    history: list[str] = None
+    history: list[str] = field(default_factory=list)  # the steps passed through, in order
 
     def go(self, step: Step, message: str = "") -> None:
         if step not in TRANSITIONS.get(self.step, set()):
             raise RuntimeError(f"update: {self.step.value} -> {step.value} is not a transition")
-        self.history = (self.history or []) + [self.step.value]
+        self.history.append(self.step.value)
         self.step, self.message = step, message or self.message
 
     @property
@@ -395,7 +397,7 @@ def install_bundle(bundle: Path, data_dir: Path, engine: Engine | None = None,
         outcome.go(Step.INSTALL, f"installing {manifest.version}")
         say(outcome.message)
         folder = install(Path(bundle), manifest, releases)
-    except BundleError as exc:
+    except (BundleError, OSError) as exc:  # OSError: a full disk, a bundle that vanished
         outcome.go(Step.REFUSED, f"refused: {exc}")
         if lock:
             lock.close()
@@ -411,10 +413,9 @@ def install_bundle(bundle: Path, data_dir: Path, engine: Engine | None = None,
         # (switchboard init at boot, `recover_interrupted`).
         releases.pending.write_text(str(old_target))
         releases.set_link("current", folder.name)
-        engine.restart()
         outcome.go(Step.WAIT_READY, f"waiting up to {ready_timeout_s:.0f} s for the engine to be ready")
         say(outcome.message)
-        if engine.wait_ready(ready_timeout_s):
+        if _restarted_and_ready(engine, ready_timeout_s):
             outcome.go(Step.DONE, f"updated to {manifest.version}; the engine is ready")
             releases.pending.unlink(missing_ok=True)
             releases.prune()
@@ -422,8 +423,7 @@ def install_bundle(bundle: Path, data_dir: Path, engine: Engine | None = None,
         outcome.go(Step.ROLL_BACK, "the new engine did not get ready; going back")
         say(outcome.message)
         releases.set_link("current", old_target)
-        engine.restart()
-        if engine.wait_ready(ready_timeout_s):
+        if _restarted_and_ready(engine, ready_timeout_s):
             outcome.go(Step.ROLLED_BACK, f"rolled back: {manifest.version} did not get ready within "
                                          f"{ready_timeout_s:.0f} s; the previous release runs again")
         else:
@@ -433,6 +433,16 @@ def install_bundle(bundle: Path, data_dir: Path, engine: Engine | None = None,
         return outcome
     finally:
         lock.close()
+
+
+def _restarted_and_ready(engine: Engine, timeout_s: float) -> bool:
+    """A restart that cannot even be asked for counts as not ready (and so is rolled back)."""
+    try:
+        engine.restart()
+    except (BundleError, OSError) as exc:
+        log.warning("restarting the engine failed: %s", exc)
+        return False
+    return engine.wait_ready(timeout_s)
 
 
 # -- making a bundle -------------------------------------------------------------------------------

@@ -113,6 +113,9 @@ chroot "$root" /opt/switchboard/venv/bin/python -c 'import numpy, pydantic_core,
 chroot "$root" /opt/switchboard/venv/bin/python -m firmware.cli --help >/dev/null
 
 step "the pure unit tests on arm64"
-chroot "$root" /bin/sh -ec 'cd /tmp/switchboard && GPIOZERO_PIN_FACTORY=mock \
-	/opt/switchboard/venv/bin/python -m pytest -q -p no:cacheprovider -o addopts="" tests/unit'
+# Tests that time blink periods and debounce windows to 0.1 s run on the host only: under emulation on
+# a loaded machine those periods are the emulator's, not the code's.
+timed="blink or lamp_test or box_led or bouncing or blip or long_press"
+chroot "$root" /bin/sh -ec "cd /tmp/switchboard && GPIOZERO_PIN_FACTORY=mock \
+	/opt/switchboard/venv/bin/python -m pytest -q -p no:cacheprovider -k 'not ($timed)' tests/unit"
 step "done"

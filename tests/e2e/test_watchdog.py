@@ -4,6 +4,7 @@ the pings (so systemd restarts it) while the rest of the process is still alive.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 from tests.e2e.boxes import box
@@ -28,12 +29,17 @@ def test_ready_then_watchdog_pings_that_stop_when_the_loop_hangs(make_engine, tm
         first = messages(sock, 2.0)
         assert any(m.startswith("READY=1") for _, m in first)
         assert sum(m == "WATCHDOG=1" for _, m in first) >= 2
+        # Listen throughout: the hold begins whenever the loop takes the command (later under load).
+        heard: list = []
+        listener = threading.Thread(target=lambda: heard.extend(messages(sock, 12.0)))
+        listener.start()
         assert "held for 3 s" in engine.cli("watchdog-test", "--seconds", "3").stdout
-        messages(sock, 0.3)  # a ping sent just before the loop took the command
-        during = [t for t, m in messages(sock, 2.2) if m == "WATCHDOG=1"]
-        assert during == [], "the watchdog was pinged while the loop was held"
-        after = messages(sock, 2.5)
-        assert sum(m == "WATCHDOG=1" for _, m in after) >= 2
+        listener.join()
+        pings = [t for t, m in heard if m == "WATCHDOG=1"]
+        gaps = [(b - a, i) for i, (a, b) in enumerate(zip(pings, pings[1:]))]
+        longest, at = max(gaps)
+        assert longest >= 2.9, f"no ping-free stretch as long as the hold (pings every 0.5 s): gaps {gaps}"
+        assert len(pings) - (at + 1) >= 2, "the pings resume after the hold"
         assert engine.status()["calls"] == []
         engine.stop()
         assert any(m == "STOPPING=1" for _, m in messages(sock, 1.0))
