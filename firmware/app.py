@@ -107,7 +107,10 @@ def run(options: Options) -> int:
         tel.shutdown()
         writer.close()
         return 1
-    override = queries.state(dbmod.open_read(data_dir), "hours_override", "auto")
+    reader = dbmod.open_read(data_dir)
+    override = queries.state(reader, "hours_override", "auto")
+    pending_callbacks, unheard = queries.pending_callbacks(reader), queries.unheard_messages(reader)
+    reader.conn.close()
     panel, pin_map = panels.build(settings, options.sim, loop.post)
     simulation = Simulation(panel, pin_map, data_dir) if options.sim else None
 
@@ -121,7 +124,8 @@ def run(options: Options) -> int:
     tel.modem_registry.reconcile(settings.lines)  # and again at each reload (tel.configure)
     engine = Engine(settings, tel, writer, loop, data_dir, clock=loop.clock,
                     wall=lambda: dt.datetime.now(dt.timezone.utc), hours_override=override,
-                    indicators=panels.PanelIndicators(panel) if panel else None)
+                    indicators=panels.PanelIndicators(panel) if panel else None,
+                    pending_callbacks=pending_callbacks, unheard_messages=unheard)
     info = {"sip": {"address": settings.sip.address, "port": port}, "pid": os.getpid(),
             "started_at": iso_now(), "simulated": options.sim, "data_dir": str(data_dir)}
     control = ControlServer(data_dir, loop.post, writer, info, simulation, panel)

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from firmware import settings as settings_mod
+from firmware import cli_callers, settings as settings_mod
 from firmware.control.client import ControlError, EngineNotRunning, request
 from firmware.store import db as dbmod, queries
 
@@ -66,6 +66,13 @@ def cmd_status(args) -> int:
     print(f"callers waiting: {len(status['waiting'])}")
     for w in status["waiting"]:
         print(f"  {w['position']}. {w['caller_id'] or '(no caller id)':<16} {w['queue']:<12} {w['wait_s']:.0f} s")
+    print(f"callbacks pending: {len(status['callbacks'])}")
+    for c in status["callbacks"]:
+        print(f"  {c['position']}. {c['number']:<16} {c['queue']:<12} attempts {c['attempts']}"
+              f"{' (calling now)' if c['in_progress'] else ''}")
+    print(f"voicemail: {status['voicemail']['unheard']} unheard messages")
+    for alert in status["alerts"]:
+        print(f"ALERT: {alert}")
     web = Path(args.data_dir) / "web"
     if (web / "setup-code").exists() and not (web / "admin.json").exists():
         url = (web / "url").read_text().strip() if (web / "url").exists() else "http://127.0.0.1:8080/"
@@ -395,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
+    cli_callers.add_commands(command)
     sim = sub.add_parser("sim", help="simulation helpers: call the box, press station buttons").add_subparsers(
         dest="sim_command", required=True, metavar="ACTION")
     p = command("call", cmd_sim_call, sim)
@@ -448,7 +456,7 @@ def dispatch(args) -> int:
         for key, value, reason in exc.problems:
             print(f"  {key} = {value!r}: {reason}", file=sys.stderr)
         return 2
-    except (EngineNotRunning, ControlError, FileNotFoundError, KeyError) as exc:
+    except (EngineNotRunning, ControlError, FileNotFoundError, KeyError, ValueError) as exc:
         print(f"switchboard: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -95,6 +95,13 @@ class PanelButton:
 
 
 @dataclass(frozen=True)
+class MessagesChanged:
+    """Voicemail messages were marked or deleted: this many are still unheard (the box LED)."""
+
+    unheard: int
+
+
+@dataclass(frozen=True)
 class Reload:
     """Apply a new configuration without dropping calls in progress."""
 

@@ -24,8 +24,8 @@ class PanelIndicators:
         except KeyError:
             pass  # a station with no panel wired
 
-    def show_box(self, lines_down: int, callers_waiting: int) -> None:
-        self.panel.set_box(BoxHealth(lines_down=lines_down, callers_waiting=callers_waiting))
+    def show_box(self, lines_down: int, callers_waiting: int, unheard_messages: int = 0) -> None:
+        self.panel.set_box(BoxHealth(lines_down, callers_waiting, unheard_messages))
 
 
 def simulated_pin_map(settings: Settings) -> PinMap:

@@ -21,14 +21,34 @@ import numpy as np
 from firmware.settings import Prompt, Settings
 
 RATE = 8000
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 SYSTEM_TEXT = {
     "sys-position": "You are caller number",
     "sys-wait": "Your estimated wait is about",
     "sys-minute": "minute.",
     "sys-minutes": "minutes.",
     **{f"sys-n{n}": str(n) for n in range(1, 21)},
+    **{f"sys-d{d}": word for d, word in enumerate(DIGIT_WORDS)},
+    "sys-callback-offer": "To be called back without losing your place in the queue, press 1.",
+    "sys-callback-confirm": "We will call you back at",
+    "sys-callback-keys": "To confirm, press 1. To key in another number, press 2.",
+    "sys-callback-enter": "Please key in the number we should call you back on, then press the hash key.",
+    "sys-callback-refused": "Sorry, we cannot call that number.",
+    "sys-callback-done": "Thank you. You keep your place in the queue, and we will call you back. Goodbye.",
+    "sys-callback-whisper": "Queue callback to",
+    "sys-vm-greeting": "Nobody can take your call right now. Please leave a message after the tone, "
+                       "and press the hash key when you are done.",
+    "sys-vm-saved": "Thank you. Your message has been saved. Goodbye.",
 }
-"""Prompts the engine itself uses (queue announcements)."""
+SYSTEM = {**{name: Prompt(text=text) for name, text in SYSTEM_TEXT.items()},
+          "sys-beep": Prompt(tone_hz=1000, seconds=0.4)}
+"""Prompts the engine itself uses (announcements, callback, voicemail); a configured prompt of the
+same name replaces one (another language, a recorded voice)."""
+
+
+def spoken_digits(number: str) -> list[str]:
+    """'555 1234' -> the system prompts that say each digit."""
+    return [f"sys-d{c}" for c in number if c.isdigit()]
 
 
 class PromptError(RuntimeError):
@@ -43,16 +63,12 @@ def folder(data_dir: Path) -> Path:
 
 def render_all(settings: Settings, data_dir: Path) -> dict[str, str]:
     """Make (or find in the cache) every prompt's WAV; returns prompt name -> file path."""
-    files = {name: str(render(p, data_dir)) for name, p in settings.prompts.items()}
-    for name, text in SYSTEM_TEXT.items():
-        files[name] = str(render(Prompt(text=text), data_dir))
-    return files
+    return {name: str(render(p, data_dir)) for name, p in {**SYSTEM, **settings.prompts}.items()}
 
 
 def cached(settings: Settings, data_dir: Path) -> dict[str, str]:
     """Prompt name -> file for the prompts already made (what the engine loop may use)."""
-    files = {name: str(_target(p, data_dir)) for name, p in settings.prompts.items()}
-    files.update({n: str(_target(Prompt(text=t), data_dir)) for n, t in SYSTEM_TEXT.items()})
+    files = {name: str(_target(p, data_dir)) for name, p in {**SYSTEM, **settings.prompts}.items()}
     return {name: path for name, path in files.items() if Path(path).exists()}
 
 

@@ -52,7 +52,8 @@ Destination = Annotated[
     str,
     Field(
         pattern=DESTINATION.pattern,
-        description="menu:NAME, queue:NAME, operator:NAME, message:PROMPT (play, then hang up), repeat, hangup",
+        description="menu:NAME, queue:NAME, operator:NAME, message:PROMPT (play, then hang up), "
+                    "voicemail:MAILBOX, repeat, hangup",
     ),
 ]
 
@@ -133,6 +134,14 @@ class Line(Model):
     before the first ring, e.g. Nordic countries, India); default leaves the modem's own (nearly
     always bell). Other modems refuse it and decode only their default; `switchboard line NAME` shows
     the raw caller-ID report and whether the modem took the region."""
+    outgoing: bool = False
+    """May the box dial out on this line (queue callbacks)? SIP lines also need dial_uri."""
+    dial_uri: str | None = None
+    """SIP lines: where outgoing calls go, {number} standing for the number dialled, e.g.
+    sip:{number}@192.168.1.30:5060 (the trunk's or the FXO gateway's address)."""
+    channels: int = Field(default=1, ge=1, le=1000)
+    """How many calls the line carries at once (an analog line: 1); the box dials out only on a line
+    with a channel free."""
     routes: list[Route] = Field(min_length=1)
     """Which menu each dialled number reaches; an exact number wins over "*"."""
 
@@ -174,6 +183,12 @@ class Line(Model):
         if self.kind != "modem" and changed:
             raise ValueError(f"{', '.join(changed)}: settings of modem lines only (a {self.kind} line's "
                              "gateway or provider supervises its calls)")
+        if self.kind == "modem" and self.channels != 1:
+            raise ValueError("a modem line carries one call: channels = 1")
+        if self.kind != "modem" and self.outgoing and not self.dial_uri:
+            raise ValueError('an outgoing SIP line needs dial_uri = "sip:{number}@host[:port]"')
+        if self.dial_uri is not None and not re.match(r"^sips?:[^@\s]*\{number\}[^@\s]*@[^@\s]+$", self.dial_uri):
+            raise ValueError('dial_uri must look like "sip:{number}@host[:port]"')
         return self
 
     def accepts(self, address: str) -> bool:
@@ -269,6 +284,28 @@ class Strategy(str, Enum):
     linear = "linear"
 
 
+class Callback(Model):
+    """Queue callback: a waiting caller presses 1 to be called back and keeps their place."""
+
+    enabled: bool = False
+    """Offer callback to callers of this queue."""
+    offer_after_s: Seconds = 60.0
+    """Offer it once the caller has waited this long."""
+    offer_if_wait_over_s: Seconds = 180.0
+    """Offer it at once when the estimated wait on joining is longer than this."""
+    attempts: int = Field(default=3, ge=1, le=10)
+    """How many times the box tries to reach the caller."""
+    spacing_s: Seconds = 300.0
+    """Time between two attempts."""
+    ring_s: Seconds = Field(default=30.0, gt=0)
+    """How long a callback rings the caller before the attempt counts as unanswered."""
+    give_up_after_s: Seconds = 14400.0
+    """A callback not reached this long after it was asked for is given up (the caller goes on the
+    worklist)."""
+    in_hours_only: bool = True
+    """Dial callbacks only within business hours."""
+
+
 class Queue(Model):
     """A hunt group: callers wait here with music until an operator answers."""
 
@@ -299,6 +336,8 @@ class Queue(Model):
     """Record connected calls of this queue."""
     autopause_after: int = Field(default=3, ge=0, le=100)
     """Pause an operator after this many missed calls in a row (0 = never)."""
+    callback: Callback = Callback()
+    """Queue callback: offered to waiting callers, dialled when an operator and a line are free."""
 
 
 class Operator(Model):
@@ -322,6 +361,41 @@ class Operator(Model):
         if self.kind == "sip" and not (self.uri and re.match(r"^sips?:[^@\s]+@[^@\s]+$", self.uri)):
             raise ValueError("a sip operator needs uri = \"sip:user@host[:port]\"")
         return self
+
+
+class Mailbox(Model):
+    """A voicemail box: callers hear its greeting, then leave a message after the beep."""
+
+    name: Name
+    """Unique name of the mailbox, used in voicemail:NAME destinations."""
+    greeting: Name | None = None
+    """Prompt played before the beep (uploaded audio or text); a standard greeting if unset."""
+    max_message_s: Seconds = Field(default=120.0, ge=5)
+    """Longest message; the recording stops after this."""
+
+
+class Outbound(Model):
+    """What the box may dial (callbacks): the toll-fraud limits."""
+
+    allow: list[str] = [r"0[1-9][0-9]{5,12}", r"[1-9][0-9]{4,12}"]
+    """Numbers the box may dial, as regular expressions matched against the whole number (by default
+    national and local numbers; no 00 international, no premium prefixes unless added here)."""
+    deny: list[str] = [r"00.*", r"\+.*", r"09.*", r"190.*", r"11[0-9]", r"911", r"999"]
+    """Numbers never dialled even if allowed (international, premium-rate, emergency: a callback
+    must never call the emergency services); checked first."""
+    max_per_hour: int = Field(default=30, ge=0, le=10000)
+    """At most this many outgoing calls per hour; beyond it the box stops dialling and raises an
+    alert."""
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return value
 
 
 class Recording(Model):
@@ -380,19 +454,24 @@ class Settings(Model):
     """Operators: SIP phones and headset stations."""
     callers: Callers = Callers()
     """Rules for particular callers (priority)."""
+    mailboxes: list[Mailbox] = []
+    """Voicemail boxes (voicemail:NAME destinations)."""
+    outbound: Outbound = Outbound()
+    """What the box may dial out (callbacks), and how often."""
     panel: Panel | None = None
     """The operator panels; none on a box whose operators use only phones."""
 
     def reference_problems(self):
         """Names that refer to nothing, or are used twice: (key, value, reason) for each."""
         for kind, items in (("line", self.lines), ("menu", self.menus), ("queue", self.queues),
-                            ("operator", self.operators)):
+                            ("operator", self.operators), ("mailbox", self.mailboxes)):
             names = [i.name for i in items]
             for dup in {n for n in names if names.count(n) > 1}:
                 yield f"{kind}s", dup, "name is used twice"
         menus, queues = {m.name for m in self.menus}, {q.name for q in self.queues}
         operators, prompts = {o.name for o in self.operators}, set(self.prompts)
-        known = {"menu": menus, "queue": queues, "operator": operators, "message": prompts, "voicemail": set()}
+        known = {"menu": menus, "queue": queues, "operator": operators, "message": prompts,
+                 "voicemail": {m.name for m in self.mailboxes}}
 
         def check(where: str, dest: str):
             kind, target = parse_destination(dest)
@@ -424,6 +503,8 @@ class Settings(Model):
                     yield f"queues.{queue.name}.operators", op, "there is no operator of that name"
         for op in self.operators:
             yield from prompt(f"operators.{op.name}.voice", op.voice)
+        for box in self.mailboxes:
+            yield from prompt(f"mailboxes.{box.name}.greeting", box.greeting)
         yield from prompt("recording.disclosure_prompt", self.recording.disclosure_prompt)
         stations = {o.name for o in self.operators if o.kind == "station"}
         for name in self.panel.pins.stations if self.panel else ():
@@ -439,6 +520,12 @@ class Settings(Model):
 
     def operator(self, name: str) -> Operator:
         return _named(self.operators, name, "operator")
+
+    def mailbox(self, name: str) -> Mailbox:
+        return _named(self.mailboxes, name, "mailbox")
+
+    def line(self, name: str) -> Line:
+        return _named(self.lines, name, "line")
 
 
 def _named(items, name: str, kind: str):

@@ -6,7 +6,7 @@ import datetime as dt
 import heapq
 import itertools
 
-from firmware.engine.ports import CapacityReached
+from firmware.engine.ports import CapacityReached, DialFailed
 
 
 class FakeClock:
@@ -60,6 +60,7 @@ class FakeTelephony:
         self.playing: dict[str, tuple] = {}
         self.hearing: dict[str, object] = {}
         self.recording: dict[str, tuple] = {}
+        self.line_states: dict[str, str] = {}
         self._ids = itertools.count(1)
 
     def configure(self, settings):
@@ -83,6 +84,14 @@ class FakeTelephony:
         leg = f"out{next(self._ids)}"
         self.live.add(leg)
         self.actions.append(("dial", uri, leg))
+        return leg
+
+    def dial_line(self, line, number):
+        if self.line_states.get(line.name) == "offline":
+            raise DialFailed(f"line {line.name} is offline")
+        leg = f"out{next(self._ids)}"
+        self.live.add(leg)
+        self.actions.append(("dial_line", line.name, number, leg))
         return leg
 
     def ring_station(self, station):
@@ -119,7 +128,7 @@ class FakeTelephony:
         return {"max_calls": self.max_calls, "in_use": self.sip_calls()}
 
     def line_state(self, line):
-        return "listening"
+        return self.line_states.get(line, "listening")
 
     def line_diagnostics(self, line):
         return None
@@ -137,6 +146,10 @@ class FakeTelephony:
         """Names (station) or URIs (SIP) rung so far, in order."""
         return [a[1] for a in self.actions if a[0] in ("ring", "dial")]
 
+    def dialled_out(self) -> list[tuple[str, str, str]]:
+        """(line, number, leg) of every outgoing call on a line."""
+        return [a[1:] for a in self.actions if a[0] == "dial_line"]
+
     def legs_of(self, who: str) -> list[str]:
         return [a[2] for a in self.actions if a[0] in ("ring", "dial") and a[1] == who]
 
@@ -150,6 +163,9 @@ class FakeStore:
         self.operator_log: list[tuple] = []
         self.logs: list[tuple] = []
         self.state: dict[str, str] = {}
+        self.callbacks: dict[str, dict] = {}
+        self.messages: list[dict] = []
+        self.worklist: dict[str, dict] = {}
 
     def call_started(self, row):
         self.calls[row["id"]] = dict(row)
@@ -168,6 +184,24 @@ class FakeStore:
 
     def set_state(self, key, value):
         self.state[key] = value
+
+    def callback_saved(self, row):
+        self.callbacks[row["id"]] = dict(row)
+
+    def message_saved(self, row):
+        self.messages.append(dict(row))
+
+    def worklist_add(self, number, reason, call_id, caller_name=""):
+        old = self.worklist.get(number)
+        attempts = old["attempts"] + 1 if old and not old["handled_by"] else 1
+        self.worklist[number] = {"reason": reason, "call_id": call_id, "attempts": attempts, "handled_by": None}
+
+    def worklist_handled(self, number, by, wait=False):
+        if number in self.worklist and not self.worklist[number]["handled_by"]:
+            self.worklist[number]["handled_by"] = by
+
+    def open_worklist(self) -> dict[str, str]:
+        return {n: w["reason"] for n, w in self.worklist.items() if not w["handled_by"]}
 
     def events_of(self, call_id) -> list[str]:
         return [e[2] for e in self.queue_events if e[0] == call_id]

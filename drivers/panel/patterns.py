@@ -100,15 +100,19 @@ class BoxHealth:
     """Phone lines that should be up and are not (registration lost, gateway unreachable)."""
     callers_waiting: int = 0
     """Callers waiting in any queue for an operator."""
+    unheard_messages: int = 0
+    """Voicemail messages nobody has marked handled yet."""
 
 
 def box_pattern(health: BoxHealth) -> Pattern:
     """Callers waiting (fast blink) outranks a line down (slow blink): it is what someone can act on now,
-    and a line may stay down for hours."""
+    and a line may stay down for hours. Unheard voicemail (lit, short dark gaps) comes last."""
     if health.callers_waiting > 0:
         return FAST_BLINK
     if health.lines_down > 0:
         return SLOW_BLINK
+    if health.unheard_messages > 0:
+        return WINK
     return STEADY
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 from firmware import events as ev
 from firmware import prompts, settings as settings_mod
-from firmware.control import SOCKET_NAME
+from firmware.control import SOCKET_NAME, callers
 from firmware.store import db as dbmod, queries
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ class ControlServer:
             "config_import": self._config_import,
             "watchdog_test": self._watchdog_test,
             "delete_recording": self._delete_recording,
+            "worklist_done": lambda req: callers.worklist_done(self, req),
+            "message": lambda req: callers.message(self, req),
         }
 
     def start(self) -> None:

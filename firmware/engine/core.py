@@ -11,15 +11,18 @@ import datetime as dt
 import logging
 import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 from firmware import events as ev
-from firmware.engine import hours, ivr
+from firmware.engine import hours, ivr, worklist
+from firmware.engine.callback import CallbackFlow, CallbackRequest
+from firmware.engine.dialplan import RateLimit
 from firmware.engine.operators import Operator, Operators
 from firmware.engine.ports import DialFailed, Indicators, NoIndicators, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
+from firmware.engine.session import Session
 from firmware.engine.states import CALL_TRANSITIONS, CallState, OperatorState, check
+from firmware.engine.voicemail import VoicemailFlow
 from firmware.settings import Menu, Queue, Settings, Strategy, parse_destination
 from firmware.store import recordings
 from firmware.timeutil import iso
@@ -27,44 +30,16 @@ from firmware.timeutil import iso
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Session:
-    """One customer call, from the line's INVITE to its end."""
-
-    id: str
-    leg: str
-    line: str
-    caller_id: str
-    started: float
-    state: CallState = CallState.ivr
-    menu: ivr.MenuState | None = None
-    menu_config: Menu | None = None
-    token: int = 0
-    digit_timer: Timer | None = None
-    queue: Queue | None = None
-    queued_at: float = 0.0
-    priority: int = 0
-    tried: set[str] = field(default_factory=set)
-    attempt: Attempt | None = None
-    retry_timer: Timer | None = None
-    max_wait_timer: Timer | None = None
-    announce_timer: Timer | None = None
-    announcing: bool = False
-    operator: str | None = None
-    operator_leg: str | None = None
-    connected_at: float = 0.0
-    disposition: str | None = None
-    end_reason: str = ""
-    path: list[str] = field(default_factory=list)
-
-    def timers(self) -> list[Timer | None]:
-        return [self.digit_timer, self.retry_timer, self.max_wait_timer, self.announce_timer]
+CALLBACK_TICK_S = 5.0
+"""While callbacks wait, the queues are looked at this often (a spacing may have passed, the office
+may have opened, a callback may be past its give-up time)."""
 
 
-class Engine:
+class Engine(CallbackFlow, VoicemailFlow):
     def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
                  clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto",
-                 indicators: Indicators | None = None):
+                 indicators: Indicators | None = None, pending_callbacks: list[dict] = (),
+                 unheard_messages: int = 0):
         self.settings, self.tel, self.store, self.timers = settings, tel, store, timers
         self.indicators = indicators or NoIndicators()
         self._box_shown: tuple[int, int] | None = None
@@ -75,7 +50,13 @@ class Engine:
         self.queues: dict[str, QueueState] = {}
         self.operators = Operators(clock, self._operator_changed)
         self.wrapup_timers: dict[str, Timer] = {}
+        self.callbacks: dict[str, CallbackRequest] = {}
+        self.callback_tick: Timer | None = None
+        self.rate = RateLimit(clock)
+        self.alerts: dict[str, str] = {}
+        self.unheard_messages = unheard_messages
         self._apply(settings)
+        self._restore_callbacks(list(pending_callbacks))
 
     # --- dispatch ---------------------------------------------------------------------------------
     def handle(self, item):
@@ -87,7 +68,9 @@ class Engine:
             self._show_box()
 
     def _show_box(self) -> None:
-        shown = (0, sum(len(qs.waiting) for qs in self.queues.values()))
+        down = sum(1 for ln in self.settings.lines if self.tel.line_state(ln.name) == "offline")
+        waiting = sum(len(qs.waiting) for qs in self.queues.values())  # callbacks due count too
+        shown = (down, waiting, self.unheard_messages)
         if shown != self._box_shown:
             self._box_shown = shown
             self.indicators.show_box(*shown)
@@ -150,9 +133,12 @@ class Engine:
         self._play(s, action.prompts)
 
     def _play(self, s: Session, prompts) -> None:
+        self._play_to(s, s.leg, prompts)
+
+    def _play_to(self, s: Session, leg: str, prompts) -> None:
         self._cancel(s.digit_timer)
         s.token += 1
-        self.tel.play(s.leg, list(prompts), s.token)
+        self.tel.play(leg, list(prompts), s.token)
 
     def on_PlaybackDone(self, e: ev.PlaybackDone) -> None:
         s = self._session_of(e.leg)
@@ -165,14 +151,29 @@ class Engine:
         elif s.state == CallState.queued and s.announcing:
             s.announcing = False
             self.tel.music(s.leg, s.queue.music)
-            s.announce_timer = self.timers.call_later(s.queue.announce_every_s, self._announce, s.id)
+            if s.queue.announce_every_s > 0:
+                s.announce_timer = self.timers.call_later(s.queue.announce_every_s, self._announce, s.id)
+        elif s.state == CallState.confirming:
+            self._confirm_wait(s)
+        elif s.state == CallState.voicemail and not s.message.started:
+            self._vm_record(s)
+        elif s.state == CallState.calling_back and e.leg == s.operator_leg and not s.leg:
+            self._callback_dial(s)
 
     def on_DtmfDigit(self, e: ev.DtmfDigit) -> None:
         s = self._session_of(e.leg)
-        if s is None or s.state != CallState.ivr:
+        if s is None or e.leg != s.leg:  # digits from an operator's phone choose nothing
             return
-        s.menu, action = ivr.on_digit(s.menu_config, s.menu, e.digit)
-        self._act(s, action)
+        if s.state == CallState.ivr:
+            s.chose = True
+            s.menu, action = ivr.on_digit(s.menu_config, s.menu, e.digit)
+            self._act(s, action)
+        elif s.state == CallState.queued and s.offered and e.digit == "1":
+            self._callback_chosen(s)
+        elif s.state == CallState.confirming:
+            self._confirm_digit(s, e.digit)
+        elif s.state == CallState.voicemail and s.message.started and e.digit == "#":
+            self._vm_finish(s, "caller pressed #")
 
     def _digit_timeout(self, call_id: str, token: int) -> None:
         s = self.sessions.get(call_id)
@@ -196,6 +197,8 @@ class Engine:
                 self._enqueue(s, self.settings.queue(target))
             elif kind == "operator":
                 self._enqueue(s, self._operator_queue(self.settings.operator(target).name))
+            elif kind == "voicemail":
+                self._to_voicemail(s, self.settings.mailbox(target))
             elif kind == "message":
                 self._set_state(s, CallState.message)
                 s.end_reason = s.end_reason or f"message {target}"
@@ -229,6 +232,7 @@ class Engine:
         s.max_wait_timer = self.timers.call_later(q.max_wait_s, self._max_wait, s.id)
         if q.announce_every_s > 0:
             s.announce_timer = self.timers.call_later(q.announce_every_s, self._announce, s.id)
+        self._plan_offer(s, q)
         self._dispatch(q.name)
 
     def _overflow(self, s: Session, q: Queue, event: str, reason: str) -> None:
@@ -241,9 +245,16 @@ class Engine:
         qs = self.queues.get(queue_name)
         if qs is None:
             return
-        for call_id in qs.ordered():
-            s = self.sessions[call_id]
-            if s.attempt is not None or s.retry_timer is not None:
+        for entry in qs.ordered():
+            cb = self.callbacks.get(entry)
+            if cb is not None:  # a callback waits at this place: dialled when a line is free too
+                line = self._callback_ready(cb, qs.config) if qs.config else None
+                free = self.operators.free(qs.config.operators) if line else []
+                if free:
+                    self._start_callback(cb, qs.config, line, qs.order(qs.config, free, set())[0])
+                continue
+            s = self.sessions[entry]
+            if s.state != CallState.queued or s.attempt is not None or s.retry_timer is not None:
                 continue
             q = s.queue
             free = self.operators.free(q.operators)
@@ -286,6 +297,8 @@ class Engine:
         self._cancel(attempt.timer)
         for leg, name in list(attempt.legs.items()):
             self._drop_ringing(s, leg, name, missed=True)
+        if s.callback is not None:
+            return self._callback_not_started(s, f"{', '.join(attempt.legs.values())} did not answer")
         s.tried |= set(attempt.legs.values()) | attempt.missed
         if s.tried >= set(s.queue.operators):
             s.tried = set()  # a new round
@@ -294,7 +307,7 @@ class Engine:
 
     def _retry(self, call_id: str) -> None:
         s = self.sessions.get(call_id)
-        if s is not None and s.state == CallState.queued:
+        if s is not None and s.state in (CallState.queued, CallState.confirming):
             s.retry_timer = None
             self._dispatch(s.queue.name)
 
@@ -344,14 +357,19 @@ class Engine:
                 self._drop_ringing(s, leg, name, missed=False)
             self._cancel(s.attempt.timer)
             s.attempt = None
-        for t in (s.retry_timer, s.max_wait_timer, s.announce_timer):
+        for t in (s.retry_timer, s.max_wait_timer, s.announce_timer, s.offer_timer):
             self._cancel(t)
-        s.retry_timer = s.max_wait_timer = s.announce_timer = None
+        s.retry_timer = s.max_wait_timer = s.announce_timer = s.offer_timer = None
 
     # --- operators answering and calls ending -----------------------------------------------------
     def on_LegAnswered(self, e: ev.LegAnswered) -> None:
         owner = self.legs.get(e.leg)
         s = self.sessions.get(owner[0]) if owner else None
+        if s is not None and s.state == CallState.calling_back:
+            if owner[1] is not None and s.attempt and e.leg in s.attempt.legs:
+                return self._callback_operator_answered(s, e.leg, owner[1])
+            if owner[1] is None and e.leg == s.leg:
+                return self._callback_customer_answered(s)
         if s is None or owner[1] is None or s.attempt is None or e.leg not in s.attempt.legs:
             self.tel.hangup(e.leg)  # answered too late: the caller is gone or taken
             return
@@ -364,12 +382,19 @@ class Engine:
         self._connect(s, owner[1], e.leg)
 
     def _connect(self, s: Session, name: str, leg: str) -> None:
+        number = worklist.number_of(s.caller_id)
+        if number:  # a later answered call serves whatever this caller was on the worklist for
+            self.store.worklist_handled(number, f"call {s.id} answered")
+        self._connect_operator(s, name, leg)
+
+    def _connect_operator(self, s: Session, name: str, leg: str) -> None:
         op = self.operators[name]
         self._set_state(s, CallState.connected)
         s.operator, s.operator_leg, s.connected_at = name, leg, self.clock()
         op.missed_in_row = 0
         op.calls_today += 1
-        self.operators.set(op, OperatorState.on_call, "call", s.id)
+        if op.state != OperatorState.on_call:  # a callback's operator is on the call since the whisper
+            self.operators.set(op, OperatorState.on_call, "call", s.id)
         self.tel.bridge(s.leg, leg)
         wait = self._waited(s)
         fields = {"operator": name, "connected_at": iso(self.wall()), "wait_s": round(wait, 3)}
@@ -387,9 +412,14 @@ class Engine:
         if s is None:
             return
         name = owner[1]
+        if s.state == CallState.calling_back:
+            return self._callback_leg_ended(s, e, name)
         if name is None:  # the caller hung up, or the caller's line failed (5xx)
             why = e.reason if e.status >= 500 else "caller hung up"
-            if s.state == CallState.queued:
+            s.caller_left = True
+            if s.state == CallState.voicemail:
+                return self._vm_finish(s, why, caller_gone=True)
+            if s.state in (CallState.queued, CallState.confirming):
                 self._leave_queue(s)
                 self.store.queue_event(s.id, s.queue.name, "abandon", detail=f"waited {self._waited(s):.0f} s")
                 return self._end(s, "abandoned", f"{why} in queue")
@@ -417,12 +447,17 @@ class Engine:
         if s.queue and s.queue.name in self.queues:
             self.queues[s.queue.name].remove(s.id)
         talk = 0.0
-        if s.operator:
+        if s.operator and s.connected_at:
             talk = self.clock() - s.connected_at
             if s.queue.name in self.queues:
                 self.queues[s.queue.name].handled(talk + s.queue.wrapup_s)
             self.tel.stop_recording(s.id)
+        if s.operator:
             self._to_wrapup(s)
+        if s.message and s.message.started and disposition != "voicemail":  # ended mid-message
+            self.tel.stop_recording(f"vm-{s.id}")
+        if s.callback is not None:
+            self._callback_session_over(s)
         for leg, (call_id, _) in list(self.legs.items()):
             if call_id == s.id:
                 self.legs.pop(leg)
@@ -435,6 +470,10 @@ class Engine:
             fields["wait_s"] = round(wait, 3)
         self.store.call_updated(s.id, **fields)
         log.info("call %s ended: %s (%s)", s.id, disposition, reason)
+        number = worklist.number_of(s.caller_id)
+        why = worklist.unserved_reason(disposition, reason, s.chose, s.caller_left)
+        if number and why and s.callback is None:
+            self.store.worklist_add(number, why, s.id)
         if s.queue:
             self._dispatch(s.queue.name)
 
@@ -445,7 +484,8 @@ class Engine:
         if op is None:  # removed by a reload during the call
             return
         self.operators.set(op, OperatorState.wrapup, "after call", s.id)
-        self.wrapup_timers[op.name] = self.timers.call_later(s.queue.wrapup_s, self._wrapup_over, op.name)
+        wrapup = s.queue.wrapup_s if s.connected_at else 0.0  # a callback that never connected
+        self.wrapup_timers[op.name] = self.timers.call_later(wrapup, self._wrapup_over, op.name)
 
     def _wrapup_over(self, name: str) -> None:
         self.wrapup_timers.pop(name, None)
@@ -460,8 +500,21 @@ class Engine:
     def _dispatch_for(self, operator: str) -> None:
         for name, qs in list(self.queues.items()):
             if qs.config and operator in qs.config.operators or any(
-                    self.sessions[c].queue and operator in self.sessions[c].queue.operators for c in qs.waiting):
+                    c in self.sessions and self.sessions[c].queue and operator in self.sessions[c].queue.operators
+                    for c in qs.waiting):
                 self._dispatch(name)
+
+    def _watch_callbacks(self) -> None:
+        if self.callback_tick is None and self.callbacks:
+            self.callback_tick = self.timers.call_later(CALLBACK_TICK_S, self._tick_callbacks)
+
+    def _tick_callbacks(self) -> None:
+        self.callback_tick = None
+        self._expire_callbacks()
+        for name in {cb.queue for cb in self.callbacks.values()}:
+            self._dispatch(name)
+        self._show_box()
+        self._watch_callbacks()
 
     # --- commands ---------------------------------------------------------------------------------
     def on_OperatorAction(self, c: ev.OperatorAction) -> dict:
@@ -521,6 +574,10 @@ class Engine:
         log.info("%s", message)
         return {"message": message}
 
+    def on_MessagesChanged(self, c: ev.MessagesChanged) -> dict:
+        self.unheard_messages = c.unheard
+        return {"unheard": c.unheard}
+
     def on_SetHoursOverride(self, c: ev.SetHoursOverride) -> dict:
         if c.mode not in hours.OVERRIDES:
             raise ValueError(f"hours override must be one of {', '.join(hours.OVERRIDES)}")
@@ -557,7 +614,13 @@ class Engine:
                        "for_s": round(now - s.started, 1)} for s in self.sessions.values()],
             "waiting": [{"id": c, "queue": name, "position": qs.position(c), "caller_id":
                          self.sessions[c].caller_id, "wait_s": round(self._waited(self.sessions[c]), 1)}
-                        for name, qs in self.queues.items() for c in qs.ordered()],
+                        for name, qs in self.queues.items() for c in qs.ordered() if c in self.sessions],
+            "callbacks": [{"id": cb.id, "queue": cb.queue, "number": cb.number, "attempts": cb.attempts,
+                           "position": self.queues[cb.queue].position(cb.id) if cb.queue in self.queues else None,
+                           "requested_at": iso(cb.requested_at), "in_progress": cb.session,
+                           "next_in_s": round(max(0.0, cb.next_at - now), 1)} for cb in self.callbacks.values()],
+            "voicemail": {"unheard": self.unheard_messages},
+            "alerts": sorted(self.alerts.values()),
         }
 
     def shutdown(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Protocol
 
-from firmware.settings import Settings
+from firmware.settings import Line, Settings
 
 
 class DialFailed(RuntimeError):
@@ -28,14 +28,14 @@ class Indicators(Protocol):
     """What the box shows: each station's LED follows its operator, the box LED the box's health."""
 
     def set_station(self, station: str, state: str) -> None: ...
-    def show_box(self, lines_down: int, callers_waiting: int) -> None: ...
+    def show_box(self, lines_down: int, callers_waiting: int, unheard_messages: int = 0) -> None: ...
 
 
 class NoIndicators:
     def set_station(self, station: str, state: str) -> None:
         pass
 
-    def show_box(self, lines_down: int, callers_waiting: int) -> None:
+    def show_box(self, lines_down: int, callers_waiting: int, unheard_messages: int = 0) -> None:
         pass
 
 
@@ -49,6 +49,7 @@ class Telephony(Protocol):
     def reject(self, leg: str, code: int) -> None: ...
     def hangup(self, leg: str) -> None: ...
     def dial(self, uri: str) -> str: ...
+    def dial_line(self, line: Line, number: str) -> str: ...
     def ring_station(self, station: str) -> str: ...
     def play(self, leg: str, prompts: list[str], token: int) -> None: ...
     def music(self, leg: str, prompt: str | None) -> None: ...

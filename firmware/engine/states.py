@@ -16,12 +16,19 @@ class CallState(str, Enum):
     queued = "queued"          # waiting in a hunt group, hearing music
     connected = "connected"    # talking with an operator
     message = "message"        # hearing a final message, then the box hangs up
+    confirming = "confirming"  # a queued caller asking for a callback: confirming or keying a number
+    voicemail = "voicemail"    # hearing a mailbox greeting, then leaving a message
+    calling_back = "calling_back"  # the box's own call: an operator reserved, the customer dialled
     ended = "ended"
 
 
 CALL_TRANSITIONS: dict[CallState, set[CallState]] = {
-    CallState.ivr: {CallState.ivr, CallState.queued, CallState.message, CallState.ended},
-    CallState.queued: {CallState.connected, CallState.ivr, CallState.message, CallState.ended},
+    CallState.ivr: {CallState.ivr, CallState.queued, CallState.message, CallState.voicemail, CallState.ended},
+    CallState.queued: {CallState.connected, CallState.ivr, CallState.message, CallState.confirming,
+                       CallState.voicemail, CallState.ended},
+    CallState.confirming: {CallState.queued, CallState.message, CallState.ended},
+    CallState.voicemail: {CallState.message, CallState.ended},
+    CallState.calling_back: {CallState.connected, CallState.ended},
     CallState.connected: {CallState.queued, CallState.ended},
     CallState.message: {CallState.ended},
     CallState.ended: set(),

@@ -145,7 +145,7 @@ class Phone:
         self.logs: list[CallLog] = []
         self.calls: dict[int, _Call] = {}
         self.ended: list[_Call] = []
-        self.timers: list[tuple[float, int, str, int]] = []  # (due, seq, action, call index)
+        self.timers: list[tuple] = []  # (due, seq, action, call index, arguments)
         self._seq = itertools.count()
         self.stop_reason: str | None = None
         self.port = 0
@@ -163,20 +163,20 @@ class Phone:
         entry.update(extra)
         self.events.append(entry)
 
-    def after(self, seconds: float, action: str, call: _Call) -> None:
+    def after(self, seconds: float, action: str, call: _Call, *args) -> None:
         # Timers name the call by index: holding the Call would keep it alive after it ended.
         heapq.heappush(self.timers, (time.monotonic() + seconds, next(self._seq), action,
-                                     call.index))
+                                     call.index, args))
 
     def _fire_timers(self) -> None:
         now = time.monotonic()
         while self.timers and self.timers[0][0] <= now:
-            _, _, action, index = heapq.heappop(self.timers)
+            _, _, action, index, args = heapq.heappop(self.timers)
             call = next((c for c in self.calls.values() if c.index == index), None)
             if call is None or call.log.ended:
                 continue
             try:
-                getattr(self, "do_" + action)(call)
+                getattr(self, "do_" + action)(call, *args)
             except pj.Error as exc:
                 self.event("error", f"{action}: {exc.info()}", call=call)
 
@@ -375,10 +375,16 @@ class Caller(Phone):
         elif self.opts.talk is not None:
             self.after(self.opts.talk, "hangup", call)
 
-    def do_digits(self, call: _Call) -> None:
-        call.dialDtmf(self.opts.digits)
-        self.event("dtmf_sent", self.opts.digits, call=call)
-        if self.opts.talk is not None:
+    def do_digits(self, call: _Call, digits: str | None = None) -> None:
+        """Send digits up to the next comma; each comma is a one-second pause (as on a phone)."""
+        digits = self.opts.digits if digits is None else digits
+        now, _, rest = digits.partition(",")
+        if now:
+            call.dialDtmf(now)
+            self.event("dtmf_sent", now, call=call)
+        if _ or rest:
+            self.after(1.0, "digits", call, rest)
+        elif self.opts.talk is not None:
             self.after(self.opts.talk, "hangup", call)
 
 
@@ -479,8 +485,8 @@ def _sip_uri(text: str) -> str:
 
 
 def _digits(text: str) -> str:
-    if not text or not set(text) <= DTMF_CHARS:
-        raise argparse.ArgumentTypeError("digits must be 0-9, *, #, A-D")
+    if not text or not set(text) <= DTMF_CHARS | {","}:
+        raise argparse.ArgumentTypeError("digits must be 0-9, *, #, A-D (a comma pauses one second)")
     return text
 
 

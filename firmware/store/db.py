@@ -38,6 +38,28 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["log"].create_index(["at"])
 
 
+@migrations()
+def m002_callbacks_voicemail_worklist(db: sqlite_utils.Database) -> None:
+    # direction: "in" (a customer called) or "callback" (the box called a customer back)
+    db["calls"].add_column("direction", str)
+    db["calls"].add_column("callback_of", str)
+    db["callbacks"].create({
+        "id": str, "call_id": str, "queue": str, "number": str, "requested_at": str, "priority": int,
+        "attempts": int, "next_at": str, "status": str, "result": str, "updated_at": str,
+    }, pk="id", strict=True, not_null={"call_id", "queue", "number", "requested_at", "status"})
+    db["callbacks"].create_index(["status"])
+    db["messages"].create({
+        "id": int, "call_id": str, "mailbox": str, "caller_id": str, "at": str, "seconds": float,
+        "path": str, "heard_at": str, "handled_at": str,
+    }, pk="id", strict=True, not_null={"mailbox", "at", "path"})
+    db["messages"].create_index(["handled_at"])
+    db["worklist"].create({
+        "number": str, "caller_name": str, "reason": str, "first_at": str, "at": str, "attempts": int,
+        "call_id": str, "handled_at": str, "handled_by": str,
+    }, pk="number", strict=True, not_null={"reason", "at"})
+    db["worklist"].create_index(["handled_at"])
+
+
 def path_in(data_dir: Path) -> Path:
     return Path(data_dir) / DB_NAME
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite_utils
 
 CALL_FIELDS = ("id", "line", "caller_id", "caller_name", "dialled", "started_at", "queue", "operator",
-               "wait_s", "talk_s", "disposition", "end_reason", "recording", "connected_at", "ended_at")
+               "wait_s", "talk_s", "disposition", "end_reason", "recording", "connected_at", "ended_at",
+               "direction", "callback_of")
 
 
 def recent_calls(db: sqlite_utils.Database, limit: int = 20) -> list[dict]:
@@ -44,6 +45,50 @@ def state(db: sqlite_utils.Database, key: str, default: str | None = None) -> st
 def log_entries(db: sqlite_utils.Database, limit: int = 50) -> list[dict]:
     sql = "select at, level, source, message from log order by id desc limit ?"
     return [dict(r) for r in db.execute(sql, [limit]).fetchall()]
+
+
+def worklist(db: sqlite_utils.Database, include_handled: bool = False, limit: int = 500) -> list[dict]:
+    """Callers not served yet, most recent first (with `include_handled`, the closed ones too)."""
+    if not _has(db, "worklist"):
+        return []
+    where = "" if include_handled else "where handled_at is null"
+    sql = f"select * from worklist {where} order by at desc limit ?"
+    return [dict(r) for r in db.execute(sql, [limit]).fetchall()]
+
+
+def messages(db: sqlite_utils.Database, include_handled: bool = False, limit: int = 500) -> list[dict]:
+    """Voicemail messages, newest first."""
+    if not _has(db, "messages"):
+        return []
+    where = "" if include_handled else "where handled_at is null"
+    sql = f"select * from messages {where} order by at desc, id desc limit ?"
+    return [dict(r) for r in db.execute(sql, [limit]).fetchall()]
+
+
+def unheard_messages(db: sqlite_utils.Database) -> int:
+    if not _has(db, "messages"):
+        return 0
+    return db.execute("select count(*) from messages where heard_at is null and handled_at is null").fetchone()[0]
+
+
+def message(db: sqlite_utils.Database, message_id: int) -> dict | None:
+    rows = db.execute("select * from messages where id = ?", [message_id]).fetchall() if _has(db, "messages") else []
+    return dict(rows[0]) if rows else None
+
+
+def pending_callbacks(db: sqlite_utils.Database) -> list[dict]:
+    """Callbacks still to be made, in the order they were asked for (the engine reloads them)."""
+    if not _has(db, "callbacks"):
+        return []
+    sql = "select * from callbacks where status = 'pending' order by requested_at, id"
+    return [dict(r) for r in db.execute(sql).fetchall()]
+
+
+def callbacks(db: sqlite_utils.Database, limit: int = 100) -> list[dict]:
+    if not _has(db, "callbacks"):
+        return []
+    return [dict(r) for r in db.execute("select * from callbacks order by requested_at desc limit ?",
+                                        [limit]).fetchall()]
 
 
 def _has(db: sqlite_utils.Database, table: str) -> bool:

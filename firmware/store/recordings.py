@@ -47,7 +47,9 @@ def repair(path: Path) -> bool:
 
 
 def repair_all(data_dir: Path) -> list[Path]:
-    repaired = [p for p in sorted(folder(data_dir).glob("*.wav")) if repair(p)]
+    """Call recordings and voicemail messages left open by an engine that was killed or lost power."""
+    files = sorted(folder(data_dir).glob("*.wav")) + sorted((Path(data_dir) / "voicemail").glob("*/*.wav"))
+    repaired = [p for p in files if repair(p)]
     for p in repaired:
         log.warning("recording %s was left open by an interrupted engine; header repaired", p.name)
     return repaired

@@ -86,6 +86,41 @@ class Writer:
     def set_state(self, key: str, value: str) -> None:
         self.submit(lambda db: db["state"].upsert({"key": key, "value": value}, pk="key"))
 
+    def callback_saved(self, row: dict) -> None:
+        """A queue callback asked for, or its progress (attempts, next try, outcome)."""
+        self.submit(lambda db: db["callbacks"].upsert({**row, "updated_at": iso_now()}, pk="id"))
+
+    def message_saved(self, row: dict) -> None:
+        self.submit(lambda db: db["messages"].insert(row))
+
+    def message_marked(self, message_id: int, **fields) -> None:
+        """heard_at / handled_at set, or the row deleted (fields == {}) after its file is removed."""
+        if fields:
+            self.submit(lambda db: db["messages"].update(message_id, fields), wait=True)
+        else:
+            self.submit(lambda db: db["messages"].delete(message_id), wait=True)
+
+    def worklist_add(self, number: str, reason: str, call_id: str, caller_name: str = "") -> None:
+        """A caller not served: once per number; a handled entry opens again."""
+        def work(db):
+            now = iso_now()
+            rows = list(db["worklist"].rows_where("number = ?", [number]))
+            old = rows[0] if rows and rows[0]["handled_at"] is None else None
+            db["worklist"].upsert({
+                "number": number, "caller_name": caller_name or (old or {}).get("caller_name") or "",
+                "reason": reason, "first_at": old["first_at"] if old else now, "at": now,
+                "attempts": old["attempts"] + 1 if old else 1, "call_id": call_id,
+                "handled_at": None, "handled_by": None}, pk="number")
+        self.submit(work)
+
+    def worklist_handled(self, number: str, by: str, wait: bool = False) -> int:
+        """Close a number's open entry (someone called back, or a later call was answered)."""
+        def work(db):
+            cur = db.execute("update worklist set handled_at = ?, handled_by = ? where number = ? and "
+                             "handled_at is null", [iso_now(), by, number])
+            return cur.rowcount
+        return self.submit(work, wait=wait)
+
     def close_interrupted_calls(self, closer: Callable[[dict], dict]) -> int:
         """Give every call record left open by a crash its end, as `closer(row)` decides."""
         def work(db):

@@ -18,6 +18,7 @@ from drivers.modem import (CallConnected, CallEnded, DigitReceived, HangupCause,
                            ModemFault, ModemSettings)
 from drivers.modem.tones import BUSY_TONES
 from firmware import events as ev
+from firmware.engine.ports import DialFailed
 
 log = logging.getLogger(__name__)
 FRAME_BYTES = 320
@@ -79,6 +80,7 @@ class ModemLine:
         self.name, self.modem = name, modem
         self.state = "offline"
         self.leg: str | None = None
+        self.dialling = False  # the call in progress is one the box dialled
 
     def translate(self, event, new_leg) -> list:
         """Driver event -> engine events (on the loop thread). `new_leg(line, port)` registers a leg."""
@@ -93,10 +95,24 @@ class ModemLine:
             self.leg = new_leg(self, make_port(self.modem, f"modem-{self.name}"))
             return [ev.IncomingCall(self.leg, "", "", caller.number if caller else "",
                                     caller.name if caller else "", line=self.name)]
+        elif isinstance(event, CallConnected) and self.leg:
+            # Dialled: an analog line has no answer signal, so the call counts as answered once the
+            # digits are out and audio flows (the operator hears the ringing and the pick-up).
+            new_leg(self, make_port(self.modem, f"modem-{self.name}"), self.leg)
+            return [ev.LegAnswered(self.leg)]
         elif isinstance(event, DigitReceived) and self.leg:
             return [ev.DtmfDigit(self.leg, event.digit)]
         elif isinstance(event, CallEnded) and self.leg:
             leg, self.leg = self.leg, None
-            lost = event.cause == HangupCause.failed  # the modem vanished or stopped answering
-            return [ev.LegEnded(leg, 503 if lost else 0, "line lost" if lost else f"line: {event.cause.value}")]
+            lost = event.cause == HangupCause.failed  # the modem vanished, stopped answering, or a dial failed
+            busy = event.cause in (HangupCause.busy_report, HangupCause.busy_cadence)
+            status = 503 if lost else 486 if busy and self.dialling else 0
+            self.dialling = False
+            return [ev.LegEnded(leg, status, "line lost" if lost else f"line: {event.cause.value}")]
         return []
+
+    def dial(self, number: str, leg: str) -> None:
+        """Go off hook and dial for the engine; the leg is answered when the audio flows."""
+        if self.leg is not None or not self.modem.dial(number):
+            raise DialFailed(f"line {self.name} is {self.state}, not free to dial")
+        self.leg, self.dialling = leg, True

@@ -19,7 +19,7 @@ import pjsua2 as pj
 
 from firmware import events as ev
 from firmware.engine.ports import CapacityReached, DialFailed
-from firmware.settings import Settings
+from firmware.settings import Line, Settings
 from firmware.telephony import capacity
 from firmware.telephony.modems import ModemLine
 from firmware.telephony.stations import StationAudio
@@ -282,9 +282,14 @@ class PjsuaTelephony:
                 self.forget(e.leg)  # the line is on hook again: its media port goes
         return events
 
-    def _modem_leg(self, line: ModemLine, port) -> str:
-        leg = f"{line.name}#{next(self._ids)}"
-        self.legs[leg] = Leg(leg, line=line, port=port, media_ready=True)
+    def _modem_leg(self, line: ModemLine, port, leg: str | None = None) -> str:
+        """A modem call's leg with its media port: a new one (incoming), or the dialled one's."""
+        entry = self.legs.get(leg) if leg else None
+        if entry is None:
+            leg = leg or f"{line.name}#{next(self._ids)}"
+            entry = self.legs[leg] = Leg(leg, line=line)
+        entry.port, entry.media_ready = port, True
+        self._apply(entry)
         return leg
 
     @property
@@ -333,6 +338,18 @@ class PjsuaTelephony:
         except pj.Error as exc:
             self.legs.pop(leg, None)
             raise DialFailed(f"{uri}: {exc.reason}") from None
+        return leg
+
+    def dial_line(self, line: Line, number: str) -> str:
+        """An outgoing call on one of the box's lines: a SIP trunk or gateway, or a modem."""
+        if line.kind != "modem":
+            return self.dial(line.dial_uri.replace("{number}", number))
+        modem_line = self.modem_lines.get(line.name)
+        if modem_line is None:
+            raise DialFailed(f"line {line.name} has no modem (modem lines start with the engine)")
+        leg = f"{line.name}#{next(self._ids)}"
+        modem_line.dial(number, leg)
+        self.legs[leg] = Leg(leg, line=modem_line)  # no audio until the digits are out
         return leg
 
     def ring_station(self, station: str) -> str:
@@ -417,6 +434,8 @@ class PjsuaTelephony:
         self._hear(entry, player)
 
     def _hear(self, entry: Leg, source) -> None:
+        if source is not None and entry.station:
+            entry.station.connect()  # what a station is played, it hears in its headset: off hook
         rx = entry.rx()
         if entry.source is not None and rx is not None:
             _try(entry.source.stopTransmit, rx)

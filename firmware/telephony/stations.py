@@ -34,6 +34,8 @@ class SimulatedStation:
 
     def connect(self) -> None:
         self.ringing = False
+        if self.rx is not None:  # already off hook (a callback's whisper came first)
+            return
         self.record_path.parent.mkdir(parents=True, exist_ok=True)
         self.rx = pj.AudioMediaRecorder()
         self.rx.createRecorder(str(self.record_path))

@@ -326,7 +326,7 @@ def test_panel_buttons_answer_hang_up_pause_and_log_out_and_leds_follow():
         def set_station(self, station, state):
             self.station[station] = state
 
-        def show_box(self, lines_down, callers_waiting):
+        def show_box(self, lines_down, callers_waiting, unheard_messages=0):
             self.box.append(callers_waiting)
 
     box = Box()

@@ -38,6 +38,8 @@ def test_unknown_state():
     (BoxHealth(lines_down=1), Pattern(1.0, 1.0)),
     (BoxHealth(callers_waiting=3), Pattern(0.1, 0.1)),
     (BoxHealth(lines_down=2, callers_waiting=1), Pattern(0.1, 0.1)),
+    (BoxHealth(unheard_messages=2), Pattern(1.3, 0.2)),
+    (BoxHealth(lines_down=1, unheard_messages=2), Pattern(1.0, 1.0)),
 ])
 def test_box_health(health, expected):
     assert box_pattern(health) == expected

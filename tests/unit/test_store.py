@@ -32,8 +32,10 @@ def call_row(call_id, **fields):
 
 def test_migrations_create_the_schema_on_a_fresh_directory(tmp_path):
     db = dbmod.open_write(tmp_path)
-    assert {"config", "state", "calls", "queue_events", "operator_log", "log"} <= set(db.table_names())
-    assert [m.name for m in dbmod.migrations.applied(db)] == ["m001_initial"]
+    assert {"config", "state", "calls", "queue_events", "operator_log", "log", "callbacks", "messages",
+            "worklist"} <= set(db.table_names())
+    applied = [m.name for m in dbmod.migrations.applied(db)]
+    assert applied[:2] == ["m001_initial", "m002_callbacks_voicemail_worklist"]
     assert dbmod.migrations.pending(db) == []
     db.conn.close()
 
@@ -43,7 +45,7 @@ def test_reopening_applies_nothing_again_and_keeps_the_data(tmp_path):
     db["state"].insert({"key": "k", "value": "v"})
     db.conn.close()
     db = dbmod.open_write(tmp_path)
-    assert db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 1
+    assert db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == len(dbmod.migrations._migrations)
     assert db["state"].get("k")["value"] == "v"
     db.conn.close()
 
