@@ -117,6 +117,14 @@ class Line(Model):
     simulated modem is used whatever this says)."""
     answer_after_rings: int = Field(default=2, ge=1, le=10)
     """Modem lines: answer after this many rings (caller ID arrives between the first two)."""
+    outgoing: bool = False
+    """May the box dial out on this line (queue callbacks)? SIP lines also need dial_uri."""
+    dial_uri: str | None = None
+    """SIP lines: where outgoing calls go, {number} standing for the number dialled, e.g.
+    sip:{number}@192.168.1.30:5060 (the trunk's or the FXO gateway's address)."""
+    channels: int = Field(default=1, ge=1, le=1000)
+    """How many calls the line carries at once (an analog line: 1); the box dials out only on a line
+    with a channel free."""
     busy_tone: Literal["north_america", "europe", "uk"] = "north_america"
     """Modem lines: the exchange's busy tone, which on most analog lines is the only sign that the
     caller hung up: north_america (480+620 Hz, 0.5 s on, 0.5 s off), europe (425 Hz, 0.5 s on/off),
@@ -134,14 +142,6 @@ class Line(Model):
     before the first ring, e.g. Nordic countries, India); default leaves the modem's own (nearly
     always bell). Other modems refuse it and decode only their default; `switchboard line NAME` shows
     the raw caller-ID report and whether the modem took the region."""
-    outgoing: bool = False
-    """May the box dial out on this line (queue callbacks)? SIP lines also need dial_uri."""
-    dial_uri: str | None = None
-    """SIP lines: where outgoing calls go, {number} standing for the number dialled, e.g.
-    sip:{number}@192.168.1.30:5060 (the trunk's or the FXO gateway's address)."""
-    channels: int = Field(default=1, ge=1, le=1000)
-    """How many calls the line carries at once (an analog line: 1); the box dials out only on a line
-    with a channel free."""
     routes: list[Route] = Field(min_length=1)
     """Which menu each dialled number reaches; an exact number wins over "*"."""
 
@@ -179,16 +179,16 @@ class Line(Model):
             raise ValueError('a modem line needs device = "/dev/ttyACM0" (or its udev name)')
         if self.kind != "modem" and not self.allow:
             raise ValueError("a SIP line needs allow = [the addresses its calls come from]")
-        changed = [f for f in MODEM_SUPERVISION if getattr(self, f) != type(self).model_fields[f].default]
-        if self.kind != "modem" and changed:
-            raise ValueError(f"{', '.join(changed)}: settings of modem lines only (a {self.kind} line's "
-                             "gateway or provider supervises its calls)")
         if self.kind == "modem" and self.channels != 1:
             raise ValueError("a modem line carries one call: channels = 1")
         if self.kind != "modem" and self.outgoing and not self.dial_uri:
             raise ValueError('an outgoing SIP line needs dial_uri = "sip:{number}@host[:port]"')
         if self.dial_uri is not None and not re.match(r"^sips?:[^@\s]*\{number\}[^@\s]*@[^@\s]+$", self.dial_uri):
             raise ValueError('dial_uri must look like "sip:{number}@host[:port]"')
+        changed = [f for f in MODEM_SUPERVISION if getattr(self, f) != type(self).model_fields[f].default]
+        if self.kind != "modem" and changed:
+            raise ValueError(f"{', '.join(changed)}: settings of modem lines only (a {self.kind} line's "
+                             "gateway or provider supervises its calls)")
         return self
 
     def accepts(self, address: str) -> bool:
@@ -353,14 +353,33 @@ class Operator(Model):
     """Simulated stations only: answer by themselves after this many seconds."""
     voice: Name | None = None
     """Simulated stations only: prompt the station 'says' (looped) while on a call."""
+    headset: str | None = Field(default=None, max_length=64)
+    """Stations: the USB headset, by ALSA card id (e.g. "Headset", see /proc/asound/cards) or USB
+    port (e.g. "1-1.3", or "usb-0000:01:00.0-1.3"), never by card number. Simulation: a simulated
+    headset named after the station."""
     login: Literal["ready", "logged_out"] = "ready"
     """State at start-up."""
+    username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,32}$")
+    """kind = "sip" with the edge: the user name this operator's phone registers with (digest
+    authentication at the edge); the phone rings wherever it registered. Set the password with
+    `switchboard edge password NAME`."""
+    ha1: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    """The phone's password as digest HA1, MD5(username:realm:password), written by `switchboard
+    edge password`; the password itself is never stored. Invalid once edge.realm changes."""
 
     @model_validator(mode="after")
     def _uri(self):
+        if self.kind == "sip" and self.uri is None and self.username:
+            return self  # a registering phone: reached through the edge's registrar
         if self.kind == "sip" and not (self.uri and re.match(r"^sips?:[^@\s]+@[^@\s]+$", self.uri)):
-            raise ValueError("a sip operator needs uri = \"sip:user@host[:port]\"")
+            raise ValueError("a sip operator needs uri = \"sip:user@host[:port]\" (or a username to register with)")
         return self
+
+    @property
+    def dial_uri(self) -> str:
+        """Where the engine sends this operator's calls: the static URI, or the registered phone's
+        address of record, which the edge's registrar resolves."""
+        return self.uri or f"sip:{self.username}@{REGISTERED_DOMAIN}"
 
 
 class Mailbox(Model):
@@ -401,6 +420,16 @@ class Outbound(Model):
 class Recording(Model):
     disclosure_prompt: Name | None = None
     """Played to every caller before the first menu (recording disclosure)."""
+    min_free_mb: float = Field(default=50.0, ge=0, le=100000)
+    """Free space (MB) kept on the recordings' disk: below it recordings stop (calls go on), the owner is
+    alerted in `switchboard status` and `switchboard log`, and new calls are not recorded until space is back."""
+    keep_days: int = Field(default=0, ge=0, le=36500)
+    """Delete recordings older than this many days (0 = keep them whatever their age)."""
+    max_total_mb: int = Field(default=0, ge=0, le=10_000_000)
+    """Delete the oldest recordings while all of them together take more than this (MB; 0 = no limit)."""
+    keep_free_mb: int = Field(default=0, ge=0, le=10_000_000)
+    """Delete the oldest recordings while the disk has less free space than this (MB; 0 = no limit);
+    set it above min_free_mb so that old recordings make room before new ones stop."""
 
 
 class Callers(Model):
@@ -418,6 +447,57 @@ class Sip(Model):
     max_calls: int | None = Field(default=None, ge=1, le=10000)
     """At most this many SIP calls at once (a caller and a SIP operator use one each); default and
     upper bound: what the pjsua2 build allows."""
+
+
+REGISTERED_DOMAIN = "registered.invalid"  # host part of registered operators' AOR (the edge resolves it)
+
+SCANNER_AGENTS = ["friendly-scanner", "sipvicious", "sipcli", "sip-scan", "sipscan", "VaxSIPUserAgent",
+                  "iWar", "SIVuS", "sundayddr", "smap", "pplsip"]
+
+
+class Edge(Model):
+    """The SIP edge: Kamailio on the box's SIP port (sip.address, sip.port) in front of the engine,
+    which then listens on loopback only. Registrar with digest authentication for operators' phones,
+    sanity checks, flood and scanner bans; lines are still accepted by their source address."""
+
+    engine_port: int = Field(default=5070, ge=0, le=65535)
+    """Loopback UDP port of the engine behind the edge (0: any free port, chosen at start)."""
+    internal_port: int = Field(default=5062, ge=0, le=65535)
+    """Loopback UDP port on which the edge talks to the engine (0: any free port, chosen at start)."""
+    realm: str = Field(default="switchboard", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    """Digest authentication realm; changing it invalidates every stored password (HA1)."""
+    register_expires_s: int = Field(default=300, ge=60, le=3600)
+    """Phones re-register at least this often (the registrar's maximum expiry)."""
+    flood_requests: int = Field(default=40, ge=2, le=10000)
+    """More requests than this from one address within flood_window_s is a flood: the address is banned."""
+    flood_window_s: int = Field(default=2, ge=1, le=60)
+    """The flood detector's sampling window."""
+    ban_after_failures: int = Field(default=5, ge=1, le=1000)
+    """Wrong passwords, unknown users and refused calls from one address within failure_window_s
+    before the address is banned."""
+    failure_window_s: int = Field(default=600, ge=10, le=86400)
+    """How long a failure counts towards a ban."""
+    ban_s: int = Field(default=600, ge=10, le=86400)
+    """How long a banned address is ignored (no answer at all)."""
+    scanner_agents: list[str] = SCANNER_AGENTS
+    """User-Agent fragments of known SIP scanners (case does not matter): refused and banned."""
+    trusted: list[str] = []
+    """Addresses (IP or CIDR) never banned, besides the lines' allow lists (which are trusted too)."""
+
+    @field_validator("trusted")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @field_validator("scanner_agents")
+    @classmethod
+    def _agents(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"[A-Za-z0-9 ._/-]{2,40}", item):
+                raise ValueError(f"{item!r}: letters, digits, space, . _ / - only (2-40 characters)")
+        return value
 
 
 class Panel(Model):
@@ -460,6 +540,8 @@ class Settings(Model):
     """What the box may dial out (callbacks), and how often."""
     panel: Panel | None = None
     """The operator panels; none on a box whose operators use only phones."""
+    edge: Edge | None = None
+    """The SIP edge (Kamailio) in front of the engine: registrar, bans; none: the engine itself on sip.port."""
 
     def reference_problems(self):
         """Names that refer to nothing, or are used twice: (key, value, reason) for each."""
@@ -506,6 +588,15 @@ class Settings(Model):
         for box in self.mailboxes:
             yield from prompt(f"mailboxes.{box.name}.greeting", box.greeting)
         yield from prompt("recording.disclosure_prompt", self.recording.disclosure_prompt)
+        usernames = [o.username for o in self.operators if o.username]
+        for dup in {u for u in usernames if usernames.count(u) > 1}:
+            yield "operators.username", dup, "two operators register with the same user name"
+        if self.edge is not None and self.sip.address == "0.0.0.0" and not self.sip.public_address:
+            # Kamailio would put 0.0.0.0 in its Via and Record-Route: phones could not answer it.
+            yield "sip.address", self.sip.address, "with the edge, give the box's own address (or sip.public_address)"
+        for op in self.operators:
+            if op.username and op.uri is None and self.edge is None:
+                yield f"operators.{op.name}.username", op.username, "registering phones need the edge ([edge])"
         stations = {o.name for o in self.operators if o.kind == "station"}
         for name in self.panel.pins.stations if self.panel else ():
             if name not in stations:
