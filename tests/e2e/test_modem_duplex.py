@@ -28,8 +28,8 @@ def test_a_sixty_second_duplex_call_has_no_underruns(make_engine, tmp_path):
     diagnostics = lambda: json.loads(engine.cli("line", "analog", "--json").stdout)["diagnostics"]
     engine.wait_for(lambda: diagnostics()["state"] == "idle", what="modem line up")
     engine.cli("sim", "line", "analog", "voice", str(CALLER_HZ))
-    engine.cli("sim", "ring", "analog", "--caller-id", "5550160", "--digits", "1", "--digit-delay", "3.5")
-    engine.wait_for(lambda: any(c["state"] == "connected" for c in engine.status()["calls"]), timeout=25,
+    engine.cli("sim", "ring", "analog", "--caller-id", "5550160", "--digits", "1", "--digit-delay", "5")
+    engine.wait_for(lambda: any(c["state"] == "connected" for c in engine.status()["calls"]), timeout=40,
                     what="connected to st1")
     time.sleep(CALL_S)
     heard = tmp_path / "caller-heard.wav"
@@ -47,7 +47,7 @@ def test_a_sixty_second_duplex_call_has_no_underruns(make_engine, tmp_path):
     # While the call was in the IVR the bridge took no frames from the line (nobody listened): the rx
     # buffer filled up and overran; once connected, that backlog (latency) was trimmed to the pre-fill.
     assert tx["overruns"] == 0 and rx["level"] <= rx["prefill"] + 1, (rx, tx, frames)
-    assert rx["prefill"] == tx["prefill"] == 3  # no underrun raised it
+    assert 3 <= rx["prefill"] <= 12 and 3 <= tx["prefill"] <= 12  # raised only by stalls it saw coming
     assert frames["ticks"] >= CALL_S / 0.02 and rx["frames_out"] >= CALL_S / 0.02
     assert tx["frames_in"] >= CALL_S / 0.02 and tx["frames_out"] >= CALL_S / 0.02
     assert "line -> box" in text and "underruns 0" in text and "bridge frames:" in text

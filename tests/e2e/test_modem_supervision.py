@@ -40,9 +40,9 @@ def test_speech_and_tones_keep_the_call_and_only_silence_ends_it(make_engine, tm
     line = lambda: json.loads(engine.cli("line", "analog", "--json").stdout)
     engine.wait_for(lambda: line()["state"] == "idle", what="modem line up")
     out = engine.cli("sim", "ring", "analog", "--caller-id", "5550142", "--audio", str(speech),
-                     "--digits", "1", "--digit-delay", "3.5").stdout
+                     "--digits", "1", "--digit-delay", "5").stdout
     assert "ringing, caller ID 5550142, digits 1" in out
-    engine.wait_for(lambda: any(c["state"] == "connected" for c in engine.status()["calls"]), timeout=25,
+    engine.wait_for(lambda: any(c["state"] == "connected" for c in engine.status()["calls"]), timeout=40,
                     what="the caller's digit 1 to reach the queue and st1 to answer")
     time.sleep(3 * MAX_SILENCE_S)  # the caller talks (with the pauses of speech) for three times the limit
     assert [c["state"] for c in engine.status()["calls"]] == ["connected"] and line()["state"] == "in_call"
