@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.solo
 def test_two_modem_lines_through_the_benchmark(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bench", "modem", "--lines", "2", "--seconds", "2",
                              "--idle-seconds", "1", "--settle-seconds", "0.5", "--out", str(tmp_path),

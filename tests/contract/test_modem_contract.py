@@ -178,6 +178,7 @@ def test_a_dial_refused_by_the_modem_returns_the_line_to_idle(far_end, modem, ev
     wait_state(modem, LineState.idle)
 
 
+@pytest.mark.solo
 def test_off_hook_audio_streams_without_underruns(bench, modem, events):
     """On a real modem this hears the exchange's dial tone: the audio path, no far end needed."""
     assert modem.dial("")

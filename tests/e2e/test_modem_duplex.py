@@ -22,6 +22,7 @@ def host_pressure() -> str:
         return "host CPU pressure: unknown"
 
 
+@pytest.mark.solo
 @pytest.mark.timeout(240)
 def test_a_sixty_second_duplex_call_has_no_underruns(make_engine, tmp_path):
     engine = make_engine(box(modem=True))
