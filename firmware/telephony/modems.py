@@ -81,6 +81,14 @@ class ModemLine:
         self.state = "offline"
         self.leg: str | None = None
         self.dialling = False  # the call in progress is one the box dialled
+        # One media port for the line's whole life: destroying a port while the bridge's clock
+        # thread may be calling into it crashed the engine (SIGSEGV) when a call ended under load.
+        self.port: ModemPort | None = None
+
+    def media_port(self) -> "ModemPort":
+        if self.port is None:
+            self.port = make_port(self.modem, f"modem-{self.name}")
+        return self.port
 
     def translate(self, event, new_leg) -> list:
         """Driver event -> engine events (on the loop thread). `new_leg(line, port)` registers a leg."""
@@ -92,13 +100,13 @@ class ModemLine:
             log.warning("modem line %s: %s; retrying in %.0f s", self.name, event.error, event.retry_in)
         elif isinstance(event, CallConnected) and event.direction == "incoming":
             caller = event.caller_id
-            self.leg = new_leg(self, make_port(self.modem, f"modem-{self.name}"))
+            self.leg = new_leg(self, self.media_port())
             return [ev.IncomingCall(self.leg, "", "", caller.number if caller else "",
                                     caller.name if caller else "", line=self.name)]
         elif isinstance(event, CallConnected) and self.leg:
             # Dialled: an analog line has no answer signal, so the call counts as answered once the
             # digits are out and audio flows (the operator hears the ringing and the pick-up).
-            new_leg(self, make_port(self.modem, f"modem-{self.name}"), self.leg)
+            new_leg(self, self.media_port(), self.leg)
             return [ev.LegAnswered(self.leg)]
         elif isinstance(event, DigitReceived) and self.leg:
             return [ev.DtmfDigit(self.leg, event.digit)]

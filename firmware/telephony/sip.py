@@ -315,6 +315,7 @@ class PjsuaTelephony:
             self.station_factory.close()  # headset devices, before libDestroy
         for line in self.modem_lines.values():
             line.modem.close()
+            line.port = None
         self.music_players.clear()
         self.recorders.clear()
         sys.last_type = sys.last_value = sys.last_traceback = None
@@ -458,10 +459,12 @@ class PjsuaTelephony:
         entry = self.legs.pop(leg, None)
         if entry is None:
             return
-        entry.media_ready = False  # its ports are gone or going with the call
         self._unbridge(entry)
+        if entry.port is not None and entry.source is not None:
+            _try(entry.source.stopTransmit, entry.port)  # the line's port stays for its next call
+        entry.media_ready = False  # its ports are gone or going with the call
         entry.source = None
-        entry.port = None  # destroys a modem line's media port
+        entry.port = None
         if entry.station:
             entry.station.close()
 
