@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import shlex
+import signal
 import sys
 import termios
 from pathlib import Path
@@ -215,6 +216,9 @@ def _sane(fd: int) -> None:
 def run(data_dir: Path, parser: argparse.ArgumentParser, tty: str | None, reset_flag: Path = RESET_FLAG) -> int:
     if tty:
         attach(tty)
+    # Ctrl-C must interrupt a command even when the parent ignored SIGINT (a child inherits SIG_IGN,
+    # and then Python installs no KeyboardInterrupt handler: the console would ignore Ctrl-C).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.setdefault("TERM", "vt100")
     try:
         if not log_in(Passwords(data_dir), reset_flag):
