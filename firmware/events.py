@@ -24,6 +24,9 @@ class IncomingCall:
     caller_name: str = ""
     line: str | None = None
     """Set for calls on a line of the box's own (a modem); SIP calls are matched by source address."""
+    operator: str | None = None
+    """The SIP user name the edge authenticated (digest) for this INVITE: an operator dialling out.
+    Only ever set from the edge's own header, believed only from the edge's loopback socket."""
 
 
 @dataclass(frozen=True)

@@ -69,9 +69,12 @@ class FakeTelephony:
     def answer(self, leg):
         self.actions.append(("answer", leg))
 
-    def reject(self, leg, code):
+    def reject(self, leg, code, reason=""):
         self.actions.append(("reject", leg, code))
         self.live.discard(leg)
+
+    def ringing(self, leg):
+        self.actions.append(("ringing", leg))
 
     def hangup(self, leg):
         if leg in self.live:

@@ -12,6 +12,7 @@ from firmware.settings import REGISTERED_DOMAIN, Settings
 
 TEMPLATE = Path(__file__).with_name("kamailio.cfg.in")
 SOURCE_HEADER = "X-Switchboard-Source"
+OPERATOR_HEADER = "X-Switchboard-Operator"  # the SIP user name the edge authenticated (an operator dialling out)
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
@@ -73,6 +74,13 @@ def trusted_networks(settings: Settings) -> list[str]:
     return [n if "/" in n else f"{n}/{'128' if ':' in n else '32'}" for n in dict.fromkeys(nets)]
 
 
+def line_networks(settings: Settings) -> list[str]:
+    """The lines' allow lists: INVITEs from there are line calls (no password); from anywhere else an
+    INVITE must authenticate as an operator."""
+    nets = [n for line in settings.lines for n in line.allow]
+    return [n if "/" in n else f"{n}/{'128' if ':' in n else '32'}" for n in dict.fromkeys(nets)]
+
+
 def render(plan: EdgePlan) -> str:
     settings, edge = plan.settings, plan.settings.edge
     if edge is None:
@@ -85,6 +93,8 @@ def render(plan: EdgePlan) -> str:
         raise ValueError("the public, internal and engine ports must differ")
     nets = trusted_networks(settings)
     trusted = (f'\tif (is_in_subnet("$si", "{",".join(nets)}")) {{\n\t\t$var(trusted) = 1;\n\t}}' if nets else "")
+    lines = line_networks(settings)
+    line_check = (f'\tif (is_in_subnet("$si", "{",".join(lines)}")) {{\n\t\t$var(line) = 1;\n\t}}' if lines else "")
     public = settings.sip.address
     values = {
         "log_level": plan.log_level,
@@ -109,6 +119,8 @@ def render(plan: EdgePlan) -> str:
         "scanner_regex": scanner_regex(edge.scanner_agents),
         "trusted_check": trusted,
         "source_header": SOURCE_HEADER,
+        "operator_header": OPERATOR_HEADER,
+        "line_check": line_check,
         "registered_domain": REGISTERED_DOMAIN,
         # A wildcard public address cannot be forced as a sending socket: Kamailio then picks one.
         "outbound_socket": "" if public == "0.0.0.0" else f"\tforce_send_socket(udp:{public}:{plan.public_port});",

@@ -20,6 +20,7 @@ from firmware.engine.dialplan import RateLimit
 from firmware.engine.headsets import HeadsetMixin
 from firmware.engine.diskguard import CHECK_EVERY_S, DiskGuard
 from firmware.engine.operators import Operator, Operators
+from firmware.engine.outbound import OutboundFlow
 from firmware.engine.ports import DialFailed, Indicators, NoIndicators, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
 from firmware.engine.session import Session
@@ -38,7 +39,7 @@ CALLBACK_TICK_S = 5.0
 may have opened, a callback may be past its give-up time)."""
 
 
-class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
+class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundFlow):
     def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
                  clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto",
                  indicators: Indicators | None = None, disk_free: Callable[[], int] | None = None,
@@ -92,6 +93,8 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
 
     # --- incoming calls and the IVR ---------------------------------------------------------------
     def on_IncomingCall(self, e: ev.IncomingCall) -> None:
+        if e.operator is not None:  # authenticated by the edge: an operator dialling out (outbound.py)
+            return self._outbound_incoming(e)
         line = next((ln for ln in self.settings.lines
                      if (ln.name == e.line if e.line else ln.kind != "modem" and ln.accepts(e.source_ip))), None)
         call_id = self._new_id()
@@ -375,6 +378,8 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
             return
         owner = self.legs.get(e.leg)
         s = self.sessions.get(owner[0]) if owner else None
+        if s is not None and s.state == CallState.dialling_out and owner[1] is None and e.leg == s.leg:
+            return self._outbound_answered(s)
         if s is not None and s.state == CallState.calling_back:
             if owner[1] is not None and s.attempt and e.leg in s.attempt.legs:
                 return self._callback_operator_answered(s, e.leg, owner[1])
@@ -429,6 +434,8 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
         if s is None:
             return
         name = owner[1]
+        if s.outgoing_by is not None:
+            return self._outbound_leg_ended(s, e, name)
         if s.state == CallState.calling_back:
             return self._callback_leg_ended(s, e, name)
         if name is None:  # the caller hung up, or the caller's line failed (5xx)
@@ -470,7 +477,7 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
         talk = 0.0
         if s.operator and s.connected_at:
             talk = self.clock() - s.connected_at
-            if s.queue.name in self.queues:
+            if s.queue and s.queue.name in self.queues:
                 self.queues[s.queue.name].handled(talk + s.queue.wrapup_s)
             self.tel.stop_recording(s.id)
             self.recording.discard(s.id)
@@ -509,7 +516,8 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
         if op is None:  # removed by a reload during the call
             return
         self.operators.set(op, OperatorState.wrapup, "after call", s.id)
-        wrapup = s.queue.wrapup_s if s.connected_at else 0.0  # a callback that never connected
+        # a callback that never connected, or an operator's own outgoing call: no wrap-up
+        wrapup = s.queue.wrapup_s if s.connected_at and s.queue else 0.0
         self.wrapup_timers[op.name] = self.timers.call_later(wrapup, self._wrapup_over, op.name)
 
     def _wrapup_over(self, name: str) -> None:

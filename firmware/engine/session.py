@@ -59,6 +59,7 @@ class Session:
     transfers: int = 0
     talk_before: float = 0.0  # talk time with operators who handed the call on
     recording: bool = False
+    outgoing_by: str | None = None   # an operator's own outgoing call (firmware/engine/outbound.py)
 
     def timers(self) -> list[Timer | None]:
         return [self.digit_timer, self.retry_timer, self.max_wait_timer, self.announce_timer, self.offer_timer]

@@ -19,6 +19,7 @@ class CallState(str, Enum):
     confirming = "confirming"  # a queued caller asking for a callback: confirming or keying a number
     voicemail = "voicemail"    # hearing a mailbox greeting, then leaving a message
     calling_back = "calling_back"  # the box's own call: an operator reserved, the customer dialled
+    dialling_out = "dialling_out"  # an operator's own outgoing call: the number dialled on a line, ringing
     ended = "ended"
 
 
@@ -29,6 +30,7 @@ CALL_TRANSITIONS: dict[CallState, set[CallState]] = {
     CallState.confirming: {CallState.queued, CallState.message, CallState.ended},
     CallState.voicemail: {CallState.message, CallState.ended},
     CallState.calling_back: {CallState.connected, CallState.ended},
+    CallState.dialling_out: {CallState.connected, CallState.ended},
     CallState.connected: {CallState.queued, CallState.ended},
     CallState.message: {CallState.ended},
     CallState.ended: set(),
@@ -45,15 +47,20 @@ class OperatorState(str, Enum):
 
 
 OPERATOR_TRANSITIONS: dict[OperatorState, set[OperatorState]] = {
-    OperatorState.logged_out: {OperatorState.ready, OperatorState.paused},
-    OperatorState.ready: {OperatorState.paused, OperatorState.ringing, OperatorState.logged_out},
-    OperatorState.paused: {OperatorState.ready, OperatorState.logged_out, OperatorState.paused},
+    OperatorState.logged_out: {OperatorState.ready, OperatorState.paused, OperatorState.on_call},
+    OperatorState.ready: {OperatorState.paused, OperatorState.ringing, OperatorState.logged_out,
+                          OperatorState.on_call},
+    OperatorState.paused: {OperatorState.ready, OperatorState.logged_out, OperatorState.paused,
+                           OperatorState.on_call},
     OperatorState.ringing: {OperatorState.on_call, OperatorState.ready, OperatorState.paused,
                             OperatorState.logged_out},
     OperatorState.on_call: {OperatorState.wrapup},
-    OperatorState.wrapup: {OperatorState.ready, OperatorState.paused, OperatorState.logged_out},
+    OperatorState.wrapup: {OperatorState.ready, OperatorState.paused, OperatorState.logged_out,
+                           OperatorState.on_call},
 }
 
+# Straight to on_call (from ready, paused, logged out or wrap-up): an operator dialling out from their
+# phone (firmware/engine/outbound.py).
 # What the operator asks for while busy is applied when the call and wrap-up are over.
 BUSY = {OperatorState.ringing, OperatorState.on_call, OperatorState.wrapup}
 

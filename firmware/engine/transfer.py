@@ -81,6 +81,8 @@ class TransferMixin:
         op = self.operators[c.operator]
         s = self.sessions.get(op.call_id or "")
         self.store.operator_state(op.name, op.state.value, f"transfer to {c.target} requested ({c.by})", op.call_id)
+        if s is not None and s.outgoing_by is not None:
+            raise ValueError("transfer refused: an operator's own outgoing call cannot be transferred")
         target = self.operators.by_name.get(c.target)
         decision = decide(op.name, op.state.value, bool(s and s.operator == op.name),
                           s.transfer.target if s and s.transfer else None, c.target,

@@ -385,6 +385,14 @@ class Caller(Phone):
         elif self.opts.talk is not None:
             self.after(self.opts.talk, "hangup", call)
 
+    def _account_config(self, tid: int) -> pj.AccountConfig:
+        acfg = super()._account_config(tid)
+        if self.opts.username:  # a phone of the box's own dialling out: the edge challenges its INVITE
+            acfg.idUri = f"sip:{self.opts.username}@{self.opts.bind}"
+            acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", self.opts.username, 0,
+                                                            self.opts.password or ""))
+        return acfg
+
     def do_digits(self, call: _Call, digits: str | None = None) -> None:
         """Send digits up to the next comma; each comma is a one-second pause (as on a phone)."""
         digits = self.opts.digits if digits is None else digits
@@ -455,6 +463,16 @@ class Registerer(Answerer):
             _write_atomically(self.opts.ready_file + ".registered", str(code))
         if not active and code >= 300 and not self.logs:
             self.stop_reason = f"registration refused: {code} {reason}"
+        if active and self.opts.dial and not self.logs:
+            call = self.new_call("out")
+            self.event("dial", self.opts.dial, call=call)
+            call.makeCall(self.opts.dial, pj.CallOpParam(True))
+            self.calls[call.getId()] = call
+
+    def finished(self) -> bool:
+        if self.opts.dial:
+            return bool(self.logs) and all(log.ended for log in self.logs)
+        return super().finished()
 
     def report(self) -> dict:
         return {**super().report(), "registrations": self.registrations}
@@ -584,6 +602,8 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--from-user", default="caller", help="From user part (default caller)")
     call.add_argument("--caller-id", help="number put as the From user part (--from-user "
                                           "becomes the display name)")
+    call.add_argument("--username", help="answer digest challenges as this user (also the From user)")
+    call.add_argument("--password", help="digest password for --username")
 
     answer = modes.add_parser("answer", parents=[common], help="wait for incoming calls")
     answer.add_argument("--calls", type=_positive_int, default=1,
@@ -605,6 +625,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="ring S seconds before answering (negative = never answer)")
     register.add_argument("--reject", type=_reject_code,
                           help="reject with this SIP code instead of answering")
+    register.add_argument("--dial", type=_sip_uri,
+                          help="once registered, place one call here (e.g. sip:0301234567@127.0.0.1:5060)"
+                               " instead of waiting for calls; --hangup-after ends it")
     return parser
 
 

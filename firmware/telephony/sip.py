@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pjsua2 as pj
 
 from firmware import events as ev
-from firmware.edge.trust import real_source
+from firmware.edge.trust import real_source, trusted_operator
 from firmware.engine.ports import CapacityReached, DialFailed
 from firmware.settings import Line, Settings
 from firmware.store import recordings
@@ -390,19 +390,26 @@ class PjsuaTelephony:
         self.legs[leg] = Leg(leg, call=call)
         host = real_source(source, message, self.edge_address)
         dialled, caller, name = parse_invite(readable(message))
-        self.emit(ev.IncomingCall(leg, host, dialled, caller, name))
+        operator = trusted_operator(source, message, self.edge_address)
+        self.emit(ev.IncomingCall(leg, host, dialled, caller, name, operator=operator))
 
     def answer(self, leg: str) -> None:
         self._respond(leg, 200)  # a modem line is already off hook when its call reaches the engine
 
-    def reject(self, leg: str, code: int) -> None:
+    def reject(self, leg: str, code: int, reason: str = "") -> None:
         entry = self.legs.get(leg)
         if entry and entry.line:
             self.hangup(leg)
         elif entry and entry.call:
             prm = pj.CallOpParam()
             prm.statusCode = code
+            if reason:
+                prm.reason = reason
             _try(entry.call.hangup, prm)
+
+    def ringing(self, leg: str) -> None:
+        """180 to an incoming call the engine is not answering yet (an operator's outgoing call)."""
+        self._respond(leg, 180)
 
     def _respond(self, leg: str, code: int) -> None:
         entry = self.legs.get(leg)
