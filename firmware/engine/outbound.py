@@ -126,8 +126,8 @@ class OutboundFlow:
         message = f"outgoing call refused with {refusal.code} {refusal.reason}: {refusal.why}"
         log.warning("%s", message)
         self.store.log("warning", "outbound", message)
-        self.store.call_started({**row, "ended_at": row["started_at"], "disposition": "rejected",
-                                 "end_reason": refusal.why})
+        self.store.call_started({**row, "line": None, "ended_at": row["started_at"],  # no line was seized
+                                 "disposition": "rejected", "end_reason": refusal.why})
         if refusal.alert == "outbound":
             self._rate_tripped()
         elif refusal.alert == "dialplan":
