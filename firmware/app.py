@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import os
 import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from drivers.modem import Modem
 from firmware import panels, prompts, settings as settings_mod
 from firmware.events import DeviceEvent
 from firmware.simulation import Simulation
+from firmware.startup import Timeline
 from firmware.indicator_worker import IndicatorWorker
 from firmware.notify import Notifier
 from firmware.control.server import ControlServer
@@ -51,14 +53,23 @@ def load_settings(data_dir: Path, writer: Writer, sim: bool) -> settings_mod.Set
     return settings_mod.from_toml(text)
 
 
-def close_interrupted(row: dict) -> dict:
-    """A call record left open by a stopped engine gets an end and a disposition."""
+def repair_logged(path: Path, writer: Writer) -> None:
+    if recordings.repair(path):
+        log.warning("recording %s was left open by an interrupted engine; header repaired", path.name)
+        writer.log("warning", "recordings", f"repaired the header of {path.name} (engine stopped during the call)")
+
+
+def close_interrupted(row: dict, writer: Writer | None = None) -> dict:
+    """A call record left open by a stopped engine gets an end and a disposition; its recording's
+    header is mended (after its last write time is read: that is when the call ended)."""
     ended = iso_now()
     talk = 0.0
-    if row.get("recording") and Path(row["recording"]).exists():
+    if row.get("recording") and Path(row["recording"]).is_file():
         path = Path(row["recording"])
         ended = iso(dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc))
         talk = recordings.duration_s(path)
+        if writer is not None:
+            repair_logged(path, writer)
     if row.get("connected_at"):
         return {"ended_at": ended, "disposition": "answered", "talk_s": round(talk, 3),
                 "end_reason": "engine stopped during the call"}
@@ -94,12 +105,14 @@ def start_edge(settings, tel, port: int, data_dir: Path, sim: bool):
 
 
 def run(options: Options) -> int:
+    timeline = Timeline()
     from firmware.telephony.modem_lines import ModemLines
     from firmware.telephony.modems import ModemLine, modem_settings
     from firmware.telephony.sip import PjsuaTelephony, StartError
     from firmware.telephony.headsets import AlsaHeadsets, SimulatedHeadsets
     from firmware.telephony.stations import ring_tone
 
+    timeline.mark("imports")
     data_dir = options.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     restored = backup.apply_pending(data_dir)  # a backup staged by `restore`, swapped in before the store opens
@@ -113,15 +126,19 @@ def run(options: Options) -> int:
         log.error("the stored configuration is invalid; fix it with `switchboard config import`:\n%s", exc)
         writer.close()
         return 2
-    for path in recordings.repair_all(data_dir):
-        writer.log("warning", "recordings", f"repaired the header of {path.name} (engine stopped during the call)")
-    closed = writer.close_interrupted_calls(close_interrupted)
+    timeline.mark("store")
+    # The recordings of calls left open are mended before their records close (the encoder takes
+    # closed ones); the scan of every file (orphans, voicemail) waits until SIP is up.
+    leftovers = recordings.left_open(data_dir)
+    closed = writer.close_interrupted_calls(lambda row: close_interrupted(row, writer))
     if closed:
         log.warning("closed %d call records left open by a stopped engine", closed)
+    timeline.mark("records")
     try:
         prompts.render_all(settings, data_dir)
     except prompts.PromptError as exc:
         log.error("some prompts could not be made: %s", exc)
+    timeline.mark("prompts")
 
     loop = Loop()
     ring_file = ring_tone(data_dir / "tones")
@@ -143,6 +160,7 @@ def run(options: Options) -> int:
         tel.shutdown()
         writer.close()
         return 1
+    timeline.mark("sip")
     reader = dbmod.open_read(data_dir)
     override = queries.state(reader, "hours_override", "auto")
     pending_callbacks, unheard = queries.pending_callbacks(reader), queries.unheard_messages(reader)
@@ -190,6 +208,12 @@ def run(options: Options) -> int:
              " (simulated hardware)" if options.sim else "")
     watcher.start()
     notifier.ready(f"SIP {settings.sip.address}:{port}, {len(settings.lines)} lines")
+    timeline.mark("ready")
+    info["startup_s"] = timeline.marks
+    log.info("start-up: %s", timeline.summary())
+    mending = threading.Thread(target=lambda: [repair_logged(p, writer) for p in leftovers],
+                               name="recording-repair", daemon=True)
+    mending.start()
     try:
         loop.run(tel.poll, engine.handle, tick=notifier.tick, max_wait_ms=tel.max_wait_ms)
     finally:
@@ -198,6 +222,7 @@ def run(options: Options) -> int:
         control.stop()
         watcher.stop()
         retention.stop()
+        mending.join(30)
         engine.shutdown()
         for _ in range(30):  # let the hang-ups go out and their events be recorded
             loop.turn(tel.poll, engine.handle)

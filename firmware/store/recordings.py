@@ -46,9 +46,15 @@ def repair(path: Path) -> bool:
     return False
 
 
+def left_open(data_dir: Path) -> list[Path]:
+    """Every WAV that an engine killed or without power may have left open (headers unchecked: the
+    listing alone, cheap at start-up; `repair` them later)."""
+    return sorted(folder(data_dir).glob("*.wav")) + sorted((Path(data_dir) / "voicemail").glob("*/*.wav"))
+
+
 def repair_all(data_dir: Path) -> list[Path]:
     """Call recordings and voicemail messages left open by an engine that was killed or lost power."""
-    files = sorted(folder(data_dir).glob("*.wav")) + sorted((Path(data_dir) / "voicemail").glob("*/*.wav"))
+    files = left_open(data_dir)
     repaired = [p for p in files if repair(p)]
     for p in repaired:
         log.warning("recording %s was left open by an interrupted engine; header repaired", p.name)
