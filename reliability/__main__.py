@@ -38,6 +38,7 @@ def hostile_sip(work: Path, args) -> list[Report]:
         health = EngineHealth(engine, target, drain_s=90 if args.long else 45)
         batches = [lambda: hostile.corpus_batch(target, health, rounds=3 if args.long else 1, long=args.long),
                    lambda: hostile.cancel_race(target, health, 40 if args.long else 5),
+                   lambda: hostile.unacknowledged_answers(target, health),
                    lambda: hostile.fuzz_batch(target, health, args.fuzz, args.seed, check_every=500),
                    lambda: hostile.sipp_batch(target, health, work / "sipp", long=args.long)]
         reports = []

@@ -39,6 +39,11 @@ NAME_URI = re.compile(r'^\s*(?:"([^"]*)"|([^<]*?))\s*<?(?:sips?|tel):([^@;>]*)')
 # timers and the loop's own doorbell need the loop, and each of them ends the wait.
 BUSY_WAIT_MS = 10
 IDLE_WAIT_MS = 1000
+ACK_WAIT_S = 8.0
+"""An answered call whose ACK has not come in this long is hung up. pjsip would keep it (and its call
+slot) until it gives up retransmitting the 200, about a minute: what an INVITE whose answer cannot
+reach its sender (500 Via headers) or a caller that never ACKs would use to pin call slots. A real
+caller's ACK comes within a round trip; 8 s covers four lost 200s on a lossy line."""
 
 
 def parse_invite(message: str) -> tuple[str, str, str]:
@@ -54,6 +59,21 @@ def parse_invite(message: str) -> tuple[str, str, str]:
             name = (found.group(1) or found.group(2) or "").strip()
             caller = found.group(3)
     return dialled, caller, name
+
+
+ECHOED = re.compile(r"^(?:Via|v|Record-Route|From|f|To|t|Call-ID|i|CSeq)\s*:.*$", re.I | re.M)
+MAX_PACKET = 4000  # PJSIP_MAX_PKT_LEN of the builds we use: a longer message is never sent
+ANSWER_OWN_BYTES = 1000  # what the engine adds to an answer: status line, Contact, SDP, other headers
+
+
+def answer_too_large(message: str) -> bool:
+    """Would the answer to this INVITE exceed what pjsip can send? An answer repeats the request's Via,
+    Record-Route, From, To, Call-ID and CSeq: an INVITE carrying hundreds of Vias gets a 200 that is
+    never sent, and pjsip then holds the call (and its call slot) for about a minute waiting for an
+    ACK that cannot come. Such INVITEs are refused before they are answered."""
+    head = message.split("\r\n\r\n", 1)[0]
+    echoed = sum(len(line) + 2 for line in ECHOED.findall(head))
+    return echoed + ANSWER_OWN_BYTES > MAX_PACKET
 
 
 def readable(text: str) -> str:
@@ -100,6 +120,8 @@ class SipCall(pj.Call):
             info = self.getInfo()
             if info.state == pj.PJSIP_INV_STATE_CONFIRMED and self.outbound:
                 self.tel.emit(ev.LegAnswered(self.leg))
+            elif info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+                self.tel.acknowledged(self.leg)
             elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
                 self.tel.emit(ev.LegEnded(self.leg, info.lastStatusCode, info.lastReason))
                 self.tel.forget(self.leg)
@@ -219,6 +241,8 @@ class PjsuaTelephony:
         self.edge_address: str | None = None  # behind the edge: its loopback address, whose header is believed
         self.sip_port: int | None = None  # the port actually bound (port 0 picks one)
         self._doorbell: socket.socket | None = None
+        self._refuse_later: list[str] = []  # INVITEs whose answer could not be sent (answer_too_large)
+        self._awaiting_ack: dict[str, float] = {}  # answered incoming legs -> when they are hung up without ACK
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self, settings: Settings, port: int, bind: str | None = None, proxy: str | None = None,
@@ -281,6 +305,23 @@ class PjsuaTelephony:
         # Callbacks from pjsua2's own threads (DTMF, end of a prompt) wait as pending jobs that run at
         # the start of a libHandleEvents call: run them now rather than after the next 10 ms wait.
         self.ep.libHandleEvents(0)
+        if self._awaiting_ack:
+            self._drop_unacknowledged(time.monotonic())
+        while self._refuse_later:
+            self.reject(self._refuse_later.pop(), 513, "Message Too Large")
+
+    def acknowledged(self, leg: str) -> None:
+        self._awaiting_ack.pop(leg, None)
+
+    def _drop_unacknowledged(self, now: float) -> None:
+        for leg, deadline in list(self._awaiting_ack.items()):
+            if now < deadline:
+                continue
+            del self._awaiting_ack[leg]
+            entry = self.legs.get(leg)
+            if entry is not None and entry.call is not None:
+                log.warning("call leg %s answered but never acknowledged (no ACK in %.0f s): hung up", leg, ACK_WAIT_S)
+                _try(entry.call.hangup, pj.CallOpParam())
 
     def wake(self) -> None:
         """Make a blocked poll return (from any thread): a datagram on the SIP port ends pjsip's wait,
@@ -389,12 +430,19 @@ class PjsuaTelephony:
         call = SipCall(self, account, leg, call_id)  # kept at once: an unreferenced Call gets 603
         self.legs[leg] = Leg(leg, call=call)
         host = real_source(source, message, self.edge_address)
+        if answer_too_large(message):  # refused from the loop: inside this callback it aborts pjsip
+            self._refuse_later.append(leg)
+            self.emit(ev.IncomingRefused(host, 513, "Message Too Large (its answer could not be sent)"))
+            return
         dialled, caller, name = parse_invite(readable(message))
         operator = trusted_operator(source, message, self.edge_address)
         self.emit(ev.IncomingCall(leg, host, dialled, caller, name, operator=operator))
 
     def answer(self, leg: str) -> None:
         self._respond(leg, 200)  # a modem line is already off hook when its call reaches the engine
+        entry = self.legs.get(leg)
+        if entry is not None and entry.call is not None:
+            self._awaiting_ack[leg] = time.monotonic() + ACK_WAIT_S
 
     def reject(self, leg: str, code: int, reason: str = "") -> None:
         entry = self.legs.get(leg)
@@ -463,6 +511,7 @@ class PjsuaTelephony:
             self.forget(leg)
 
     def forget(self, leg: str) -> None:
+        self._awaiting_ack.pop(leg, None)
         entry = self.legs.pop(leg, None)
         if entry is None:
             return

@@ -44,6 +44,13 @@ def test_the_seeded_fuzzer_and_cancel_races(engine):
     assert sum(races.figures["outcomes"].values()) == 4
 
 
+def test_answers_never_acknowledged_do_not_pin_call_slots(engine):
+    health = EngineHealth(engine)
+    report = hostile.unacknowledged_answers(health.target, health)
+    assert report.ok, held(report)
+    assert report.figures["answers to the 500-Via INVITEs (status: count)"] == {"513": 4}
+
+
 def test_misbehaving_sipp_peers(engine, tmp_path):
     report = hostile.sipp_batch(EngineHealth(engine).target, EngineHealth(engine), tmp_path / "sipp")
     assert report.ok, held(report)
