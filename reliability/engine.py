@@ -1,5 +1,7 @@
 """The engine under test: `switchboard run --sim` in its own process, on its own port and data
-directory, with a configuration whose prompts and voices are tones (found again by analysis)."""
+directory, with a configuration whose prompts and voices are tones (found again by analysis).
+The one engine-process helper of the project: the end-to-end and web tests use it too
+(tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
@@ -58,8 +60,9 @@ def switchboard(data_dir: Path, *args: str, check: bool = True, timeout: float =
 
 class Engine:
     def __init__(self, work: Path, config_toml: str | None = None, data_dir: Path | None = None,
-                 port: int | None = None, python: str | None = None):
+                 port: int | None = None, python: str | None = None, env: dict | None = None):
         self.work = Path(work)
+        self.env = env  # added to this process's environment
         self.python = python or sys.executable  # the interpreter whose pjsua2 build is tested
         self.data_dir = data_dir or self.work / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -79,7 +82,8 @@ class Engine:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.python, "-m", "firmware.cli", "--data-dir", str(self.data_dir),
                                       "run", "--sim", "--sip-port", str(self.port), "--web-port", "0"],
-                                     cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+                                     cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(self.env or {})})
         log.close()
 
     def start(self, timeout: float = 30) -> "Engine":

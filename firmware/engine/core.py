@@ -23,7 +23,7 @@ from firmware.engine.operators import Operator, Operators
 from firmware.engine.outbound import OutboundFlow
 from firmware.engine.ports import DialFailed, Indicators, NoIndicators, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
-from firmware.engine.session import Session
+from firmware.engine.session import Recording, Session
 from firmware.engine.states import CALL_TRANSITIONS, CallState, OperatorState, check
 from firmware.engine.transfer import TransferMixin
 from firmware.engine.voicemail import VoicemailFlow
@@ -60,7 +60,6 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundF
         self.unheard_messages = unheard_messages
         # Recordings stop before the disk fills (diskguard.py); `alerts` are shown by `switchboard status`.
         self.disk = DiskGuard(disk_free or recordings.free_bytes(data_dir), settings.recording.min_free_mb)
-        self.recording: set[str] = set()  # sessions being recorded
         self.alerts: dict[str, dict] = {}
         self._disk_timer: Timer | None = None
         self._apply(settings)
@@ -417,9 +416,8 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundF
             del fields["wait_s"]
         if s.queue.record and not self._recording_continues(s, leg) and self._room_to_record():
             path = str(recordings.path_for(self.data_dir, s.id))
-            self.recording.add(s.id)
             self.tel.start_recording(s.id, [s.leg, leg], path)
-            s.recording = True
+            s.recording = Recording.on
             fields["recording"] = path
             self._watch_disk()
         self.store.call_updated(s.id, **fields)
@@ -479,13 +477,11 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundF
             talk = self.clock() - s.connected_at
             if s.queue and s.queue.name in self.queues:
                 self.queues[s.queue.name].handled(talk + s.queue.wrapup_s)
+        if s.recording == Recording.on:  # also a transferred call that ended before the next operator took it
             self.tel.stop_recording(s.id)
-            self.recording.discard(s.id)
+            s.recording = Recording.stopped
         if s.operator:
             self._to_wrapup(s)
-        elif s.recording:  # transferred, and ended before the next operator took it
-            self.tel.stop_recording(s.id)
-            self.recording.discard(s.id)
         if s.message and s.message.started and disposition != "voicemail":  # ended mid-message
             self.tel.stop_recording(f"vm-{s.id}")
         if s.callback is not None:
@@ -676,7 +672,7 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundF
         return not self.disk.low
 
     def _watch_disk(self) -> None:
-        if self._disk_timer is None and (self.recording or self.disk.low):
+        if self._disk_timer is None and (self._recorded() or self.disk.low):
             self._disk_timer = self.timers.call_later(CHECK_EVERY_S, self._disk_tick)
 
     def _disk_tick(self) -> None:
@@ -687,10 +683,10 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundF
     def _disk_changed(self, change: str | None) -> None:
         if change == "low":
             message = self.disk.message()
-            for call_id in sorted(self.recording):
-                self.tel.stop_recording(call_id)  # the file stays valid up to here
-                self.store.log("warning", "recordings", f"recording of call {call_id} stopped: disk almost full")
-            self.recording.clear()
+            for s in self._recorded():
+                self.tel.stop_recording(s.id)  # the file stays valid up to here
+                s.recording = Recording.stopped
+                self.store.log("warning", "recordings", f"recording of call {s.id} stopped: disk almost full")
             self._alert("disk", message)
         elif change == "ok":
             self.alerts.pop("disk", None)
@@ -702,8 +698,13 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundF
         log.error("%s", message)
         self.store.log("error", kind, message)
 
+    def _recorded(self) -> list[Session]:
+        """Calls being recorded now."""
+        return sorted((s for s in self.sessions.values() if s.recording == Recording.on), key=lambda s: s.id)
+
     def on_RecordingFailed(self, e: ev.RecordingFailed) -> None:
-        self.recording.discard(e.key)
+        if e.key in self.sessions:
+            self.sessions[e.key].recording = Recording.stopped
         self._alert("recording", f"call {e.key} is not recorded: {e.reason}")
         self.store.call_updated(e.key, recording=None)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from firmware import events as ev
 from firmware.engine import dialplan
 from firmware.engine.ports import DialFailed
-from firmware.engine.session import Session
+from firmware.engine.session import Recording, Session
 from firmware.engine.states import CallState, OperatorState
 from firmware.settings import Operator as OperatorConfig, Outbound
 from firmware.store import recordings
@@ -159,9 +159,8 @@ class OutboundFlow:
         fields = {"connected_at": iso(self.wall())}
         if self._room_to_record():
             path = str(recordings.path_for(self.data_dir, s.id))
-            self.recording.add(s.id)
             self.tel.start_recording(s.id, [s.leg, s.operator_leg], path)
-            s.recording = True
+            s.recording = Recording.on
             fields["recording"] = path
             self._watch_disk()
         self.store.call_updated(s.id, **fields)

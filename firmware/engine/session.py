@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from firmware.engine import ivr
@@ -15,6 +16,15 @@ if TYPE_CHECKING:
     from firmware.engine.callback import CallbackRequest
     from firmware.engine.transfer import PendingTransfer
     from firmware.engine.voicemail import Message
+
+
+class Recording(str, Enum):
+    """A call's one recording, whatever happens to the call (transfers, the disk filling)."""
+
+    none = "none"        # not recorded (yet)
+    on = "on"            # being recorded: a transfer's next operator joins the same recorder
+    stopped = "stopped"  # stopped early (disk almost full, recorder failed): never restarted for this
+                         # call, since a new recorder would overwrite the file kept so far
 
 
 @dataclass
@@ -58,7 +68,7 @@ class Session:
     transfer: "PendingTransfer | None" = None   # a transfer target ringing (firmware/engine/transfer.py)
     transfers: int = 0
     talk_before: float = 0.0  # talk time with operators who handed the call on
-    recording: bool = False
+    recording: Recording = Recording.none
     outgoing_by: str | None = None   # an operator's own outgoing call (firmware/engine/outbound.py)
 
     def timers(self) -> list[Timer | None]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from firmware.engine.ports import DialFailed, Timer
 from firmware.engine.queueing import QueueState
+from firmware.engine.session import Recording
 from firmware.engine.states import CallState, OperatorState
 
 QUEUE = "queue"
@@ -131,7 +132,7 @@ class TransferMixin:
         op.calls_today += 1
         self.operators.set(op, OperatorState.on_call, f"transfer from {t.source}", s.id)
         self.tel.bridge(s.leg, leg)
-        if s.recording:
+        if s.recording == Recording.on:
             self.tel.record_leg(s.id, leg)
         self.store.call_updated(s.id, operator=t.target)
         self.store.queue_event(s.id, s.queue.name, "connect", t.target, f"transfer from {t.source}")
@@ -214,8 +215,11 @@ class TransferMixin:
         self._dispatch(q.name)
 
     def _recording_continues(self, s, leg: str) -> bool:
-        """A transferred call already being recorded: the new operator's leg joins the recorder."""
-        if not s.recording:
+        """A transferred call already recorded: the new operator's leg joins the recorder; if the
+        recording was stopped early (disk almost full) nothing restarts it, which would overwrite the
+        file kept so far."""
+        if s.recording == Recording.none:
             return False
-        self.tel.record_leg(s.id, leg)
+        if s.recording == Recording.on:
+            self.tel.record_leg(s.id, leg)
         return True

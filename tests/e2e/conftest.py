@@ -4,9 +4,6 @@ peers in other processes (the test phone, SIPp). Everything talks over loopback 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,91 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from firmware.control.client import EngineNotRunning, request
 from firmware.store import db as dbmod, queries
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    """A UDP port free on 127.0.0.1 (SIP); RTP ports are chosen by pjsua itself."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from reliability.engine import ROOT, Engine as EngineProcess, free_port, switchboard  # noqa: F401 (re-exported)
 
 
-def switchboard(data_dir: Path, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "firmware.cli", "--data-dir", str(data_dir), *args],
-                            cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"switchboard {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
-    return result
-
-
-class Engine:
-    """`switchboard run --sim` in its own process."""
+class Engine(EngineProcess):
+    """`switchboard run --sim` in its own process (reliability/engine.py), on a data directory the test
+    made; stopping it must succeed."""
 
     def __init__(self, data_dir: Path, port: int, env: dict | None = None):
-        self.data_dir, self.port, self.env = data_dir, port, env
-        self.log_path = data_dir.parent / f"engine-{port}.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> "Engine":
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "firmware.cli", "--data-dir", str(self.data_dir),
-                                      "run", "--sim", "--sip-port", str(self.port), "--web-port", "0"],
-                                     cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, **(self.env or {})})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"engine exited {self.proc.returncode} at start:\n{self.log()}")
-            try:
-                request(self.data_dir, "ping", timeout=2)
-                return self
-            except (EngineNotRunning, OSError):
-                time.sleep(0.1)
-        raise AssertionError(f"engine did not come up:\n{self.log()}")
+        super().__init__(data_dir.parent, data_dir=data_dir, port=port, env=env)
 
     def stop(self) -> int:
         """Ctrl-C, as a person would; the engine must exit 0 without an abort."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            return self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        running = self.alive()
+        code = super().stop()
+        if running and code == -9:  # it had to be killed
             raise AssertionError(f"engine did not stop on SIGINT:\n{self.log()}")
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def status(self) -> dict:
-        return request(self.data_dir, "status")
-
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return switchboard(self.data_dir, *args, check=check)
-
-    def calls(self) -> list[dict]:
-        return json.loads(self.cli("calls", "--json").stdout)
+        return code
 
     def queue_events(self, call_id: str) -> list[str]:
         return [e["event"] for e in queries.queue_events(dbmod.open_read(self.data_dir), call_id)]
-
-    def wait_for(self, predicate, timeout: float = 15, what: str = "condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

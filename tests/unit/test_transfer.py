@@ -237,3 +237,29 @@ def test_a_queue_whose_stations_are_all_unplugged_has_no_operator_for_its_fallba
     leg, call_id = box.queue_caller()
     assert box.tel.playing[leg][0] == ("bye",)  # the queue's fall-back, at once
     assert "no_operator" in box.store.events_of(call_id)
+
+
+@pytest.mark.parametrize("target", ["c", "queue"])
+def test_a_recording_the_disk_guard_stopped_is_neither_restarted_nor_joined_by_a_transfer(target):
+    free = {"bytes": 500e6}
+    box = Box()
+    box.engine.disk.free_bytes = lambda: int(free["bytes"])
+    box.engine.disk.reserve_mb = 50
+    leg, call_id, a_leg = connected(box)
+    free["bytes"] = 20e6  # the disk fills during the call: the recording stops, the call goes on
+    box.timers.advance(1.1)
+    assert call_id not in box.tel.recording
+    free["bytes"] = 500e6  # space is back before the transfer: new calls would be recorded again
+    box.timers.advance(1.1)
+    box.engine.handle(ev.Transfer("a", target))
+    if target == "queue":
+        box.timers.advance(1)  # b is rung next (a handed the caller over)
+        box.answer("b")
+    else:
+        box.answer("c")
+    assert box.engine.sessions[call_id].operator == ("b" if target == "queue" else "c")
+    recorder = [a for a in box.tel.actions if a[0] in ("record", "record_leg") and a[1] == call_id]
+    assert recorder == [("record", call_id)]  # only the first operator's start: no restart, no leg added
+    assert call_id not in box.tel.recording
+    box.engine.handle(ev.LegEnded(leg, 200))
+    assert box.store.calls[call_id]["recording"]  # the file kept up to the stop is still the call's
