@@ -17,26 +17,22 @@ DEFAULT_DATA_DIR = "data"
 
 
 def cmd_engine(args) -> int:
-    """Run the engine daemon with the box's real hardware (what systemd starts)."""
+    """Run the engine daemon with the box's real hardware (what systemd starts); --sim: simulated
+    hardware (what `switchboard run --sim` starts and restarts)."""
     from firmware.app import Options, run
-    return run(Options(Path(args.data_dir), sim=False, sip_port=args.sip_port))
+    return run(Options(Path(args.data_dir), sim=args.sim, sip_port=args.sip_port))
 
 
 def cmd_run(args) -> int:
     """Run the whole box in the foreground (engine and web admin); --sim uses simulated hardware.
-    Ctrl-C stops it cleanly."""
-    import subprocess
-    from firmware.app import Options, run
+    The engine is started again when it exits for a restart or fails, as systemd does; Ctrl-C stops
+    everything cleanly."""
+    from firmware.supervisor import Supervisor, engine_command
     web = None
     if args.web_port:
-        web = subprocess.Popen([sys.executable, "-m", "firmware.cli", "--data-dir", args.data_dir, "web",
-                                "--port", str(args.web_port)])
-    try:
-        return run(Options(Path(args.data_dir), sim=args.sim, sip_port=args.sip_port))
-    finally:
-        if web:
-            web.terminate()
-            web.wait(10)
+        web = [sys.executable, "-m", "firmware.cli", "--data-dir", args.data_dir, "web", "--port", str(args.web_port)]
+    engine = engine_command(Path(args.data_dir), args.sim, args.sip_port, getattr(args, "verbose", False))
+    return Supervisor(engine, web).run()
 
 
 def cmd_status(args) -> int:
@@ -586,6 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("engine", cmd_engine)
     p.add_argument("--sip-port", type=int, help="SIP port (default: from the configuration)")
+    p.add_argument("--sim", action="store_true", help="simulated hardware (stations, lines)")
     p = command("run", cmd_run)
     p.add_argument("--sim", action="store_true", help="simulated hardware (stations, lines)")
     p.add_argument("--sip-port", type=int, help="SIP port (default: from the configuration, 5060)")

@@ -167,7 +167,7 @@ class ControlServer:
         self.writer.log("info", "engine", f"restart requested{by}")
         self.writer.flush()
         self.restart()  # the loop stops after this answer; calls in progress are hung up cleanly
-        return {"message": "the engine is stopping; systemd starts it again in a few seconds"}
+        return {"message": "the engine is stopping; systemd (or `switchboard run`) starts it again in a few seconds"}
 
     def _restore(self, req: dict) -> dict:
         """Check an uploaded backup completely, stage it, and restart: the swap happens at the next start,
