@@ -30,9 +30,10 @@ def cmd_run(args) -> int:
     from firmware.supervisor import Supervisor, engine_command
     web = None
     if args.web_port:
-        web = [sys.executable, "-m", "firmware.cli", "--data-dir", args.data_dir, "web", "--port", str(args.web_port)]
-    engine = engine_command(Path(args.data_dir), args.sim, args.sip_port, getattr(args, "verbose", False))
-    return Supervisor(engine, web).run()
+        web = [sys.executable, "-m", "firmware.cli", "--data-dir", args.data_dir, "web", "--port", str(args.web_port),
+               "--under-run"]
+    verbose = getattr(args, "verbose", False)
+    return Supervisor(lambda: engine_command(Path(args.data_dir), args.sim, args.sip_port, verbose), web).run()
 
 
 def cmd_status(args) -> int:
@@ -371,7 +372,7 @@ def cmd_network(args) -> int:
 def cmd_web(args) -> int:
     """Serve the web admin (dashboard, calls, recordings, configuration) on http://HOST:PORT."""
     from web.serve import serve
-    return serve(Path(args.data_dir), args.host, args.port)
+    return serve(Path(args.data_dir), args.host, args.port, under_run=args.under_run)
 
 
 def cmd_sim_call(args) -> int:
@@ -642,6 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
+    p.add_argument("--under-run", action="store_true", help=argparse.SUPPRESS)  # started by `switchboard run`
     cli_callers.add_commands(command)
     p = command("update", cmd_update)
     p.add_argument("bundle", help="a release bundle (make bundle): switchboard-VERSION.bundle.tar")

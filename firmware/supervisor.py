@@ -22,6 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 log = logging.getLogger("switchboard.run")
 RESTART_EXIT = 75  # firmware.app.RESTART_EXIT (not imported: the supervisor never loads the engine's code)
@@ -110,8 +111,8 @@ def _die_with_parent(sig: int):
 
 
 class Supervisor:
-    def __init__(self, engine_argv: list[str], web_argv: list[str] | None = None, environ=os.environ):
-        self.engine_argv, self.web_argv = engine_argv, web_argv
+    def __init__(self, engine_argv: Callable[[], list[str]], web_argv: list[str] | None = None, environ=os.environ):
+        self.engine_argv, self.web_argv = engine_argv, web_argv  # asked at each start: an update switches it
         self.environ = dict(environ)
         self.outer = self.environ.pop("NOTIFY_SOCKET", None)  # a service manager above us, if any
         self.environ.pop("WATCHDOG_PID", None)  # the engine's pings are passed on as ours
@@ -157,7 +158,7 @@ class Supervisor:
     def _start_engine(self) -> None:
         self.history.starts.append(time.monotonic())
         # SIGKILL with the supervisor: what killing `run` did when the engine ran inside it.
-        self.engine = subprocess.Popen(self.engine_argv, env=self.environ, preexec_fn=_die_with_parent(signal.SIGKILL))
+        self.engine = subprocess.Popen(self.engine_argv(), env=self.environ, preexec_fn=_die_with_parent(signal.SIGKILL))
         if self.stopping:  # Ctrl-C came while it was being started
             self.engine.send_signal(signal.SIGTERM)
 
@@ -212,3 +213,38 @@ class Supervisor:
         except subprocess.TimeoutExpired:
             self.web.kill()
             self.web.wait()
+
+
+class SupervisedEngine:
+    """The engine as `firmware.update` sees it under `switchboard run` (where no systemd unit runs
+    it): restarted through the control socket (this supervisor starts it again, from the `current`
+    release), ready once an engine with another pid answers `status`."""
+
+    def __init__(self, data_dir: Path, sleep=time.sleep, clock=time.monotonic):
+        self.data_dir, self.sleep, self.clock = Path(data_dir), sleep, clock
+        self.old_pid: int | None = None
+
+    def _status(self) -> dict | None:
+        from firmware.control.client import ControlError, request
+        try:
+            return request(self.data_dir, "status", timeout=5)
+        except (OSError, ControlError):
+            return None
+
+    def restart(self) -> None:
+        from firmware.control.client import ControlError, request
+        status = self._status()
+        self.old_pid = status["pid"] if status else None
+        try:
+            request(self.data_dir, "restart", by="update")
+        except ControlError as exc:
+            raise OSError(f"the engine refused the restart: {exc}") from None
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        deadline = self.clock() + timeout_s
+        while self.clock() < deadline:
+            status = self._status()
+            if status and status.get("pid") != self.old_pid:
+                return True
+            self.sleep(0.5)
+        return False

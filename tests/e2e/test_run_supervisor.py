@@ -193,3 +193,41 @@ def test_a_killed_run_leaves_no_engine_behind(box):
     while alive(engine) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(engine)
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    boundary = "----switchboard-test-" + os.urandom(8).hex()
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    for key, (name, data) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"; filename="{name}"\r\n'
+                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_an_update_uploaded_to_the_web_admin_restarts_the_engine_on_the_new_release(box, tmp_path):
+    from firmware import update
+    bundle = update.build_bundle(tmp_path / "bundle", ROOT)
+    run = box()
+    WebFiles(run.data_dir / "web").set_password(PASSWORD)
+    run.start()
+    first = run.wait_status()
+    browser = Browser(run.web_port)
+    browser.wait_up()
+    browser.post("/login", "/login", {"password": PASSWORD})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/system")).group(1)
+    body, kind = multipart({"csrf_token": token}, {"bundle": (bundle.name, bundle.read_bytes())})
+    req = urllib.request.Request(browser.base + "/system/update", data=body, headers={"Content-Type": kind})
+    with browser.opener.open(req, timeout=60) as response:
+        assert "checked (Switchboard 0.1.0): installing" in response.read().decode()
+    deadline = time.monotonic() + 240
+    while "Install and restart" in (page := browser.get("/system/update")) or 'data-running="yes"' in page:
+        assert time.monotonic() < deadline, page
+        time.sleep(1)
+    assert "Updated to 0.1.0; the engine is ready." in page, page
+    second = run.wait_status(unlike_pid=first["pid"])
+    current = (run.data_dir / "releases" / "current").resolve()
+    assert current.name.startswith("0.1.0-")
+    cmdline = Path(f"/proc/{second['pid']}/cmdline").read_text()
+    assert str(current / "venv" / "bin" / "python") in cmdline or "releases/current/venv/bin/switchboard" in cmdline
+    assert run.stop() == 0
