@@ -39,7 +39,7 @@ def index(password_errors: dict | None = None, restore_error: str | None = None,
 
 def _sizes() -> dict:
     folder = box().recordings_folder
-    files = list(folder.glob("*.wav")) if folder.is_dir() else []
+    files = [p for p in folder.iterdir() if p.suffix in (".wav", ".webm")] if folder.is_dir() else []
     db_files = [p for p in box().data_dir.glob("switchboard.db*") if p.is_file()]
     return {"recordings": len(files), "recordings_bytes": sum(p.stat().st_size for p in files),
             "db_bytes": sum(p.stat().st_size for p in db_files)}

@@ -17,7 +17,7 @@ from typing import Callable
 from firmware import events as ev
 from firmware import prompts, settings as settings_mod
 from firmware.control import SOCKET_NAME, callers
-from firmware.store import db as dbmod, queries
+from firmware.store import db as dbmod, queries, recording_files
 
 log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S = 10
@@ -226,8 +226,7 @@ class ControlServer:
         path = Path(row["recording"]).resolve()
         if not path.is_relative_to(folder) or path == folder:
             raise ValueError(f"refused: {row['recording']} is not inside {folder}")
-        size = path.stat().st_size if path.is_file() else None
-        path.unlink(missing_ok=True)
+        size = recording_files.delete(path)  # the WAV and the WebM the encoder made of it
         by = f" by {req['by']}" if req.get("by") else ""
         what = f"{size} bytes" if size is not None else "file was already missing"
         self.writer.log("info", "recordings", f"deleted the recording of call {call_id} ({path.name}, {what}){by}")
