@@ -12,7 +12,7 @@ from flask import Flask, request
 
 from firmware.store import reports
 from web import (auth, callers, calls, config_forms, configuration, dashboard, recordings, reports_page, system, timefmt,
-                 updates)
+                 updates, edge_admin)
 from web.box import Box, close_db, office_zone
 from web.files import WebFiles
 from web.security import LoginLimiter, init_app as init_security
@@ -54,8 +54,9 @@ def create_app(data_dir: Path | str, *, service_level_s: float = reports.SERVICE
     app.before_request(_upload_limit)  # registered first: the CSRF check reads the form
     init_security(app)
     app.teardown_appcontext(close_db)
-    for module in (auth, dashboard, calls, callers, recordings, reports_page, config_forms, configuration, system, updates):
+    for module in (auth, dashboard, calls, callers, recordings, reports_page, config_forms, configuration, system, updates, edge_admin):
         app.register_blueprint(module.bp)
+    app.register_blueprint(edge_admin.admin_bp)
     app.add_template_filter(lambda text, seconds=True: timefmt.local(text, office_zone(), seconds), "local")
     app.add_template_filter(timefmt.duration, "duration")
     app.add_template_filter(timefmt.percent, "percent")
