@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import tarfile
 import threading
 from pathlib import Path
 from typing import Callable
@@ -121,6 +122,8 @@ def upload():
         upload.save(path)
         if checksum is not None and checksum.filename:
             checksum.save(folder / f"{name}.sha256")  # verify() checks the whole file against it
+        if not tarfile.is_tarfile(path):  # say it plainly rather than with tarfile's four decoders
+            raise update.BundleError(f"{upload.filename} is not a release bundle (a .bundle.tar from `make bundle`)")
         manifest = update.verify(path)
     except (update.BundleError, OSError) as exc:
         shutil.rmtree(folder, ignore_errors=True)

@@ -226,7 +226,8 @@ class ControlServer:
         path = Path(row["recording"]).resolve()
         if not path.is_relative_to(folder) or path == folder:
             raise ValueError(f"refused: {row['recording']} is not inside {folder}")
-        size = recording_files.delete(path)  # the WAV and the WebM the encoder made of it
+        path = recording_files.current(path) or path  # the WAV, or the WebM the encoder made of it
+        size = recording_files.delete(path)  # every file of the recording
         by = f" by {req['by']}" if req.get("by") else ""
         what = f"{size} bytes" if size is not None else "file was already missing"
         self.writer.log("info", "recordings", f"deleted the recording of call {call_id} ({path.name}, {what}){by}")

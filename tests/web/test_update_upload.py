@@ -109,7 +109,8 @@ def test_broken_bundles_are_refused_next_to_the_field_and_nothing_changes(data_d
     cases = [
         (corrupt(bundle), None, "SHA-256 does not match the manifest (corrupt bundle)"),
         (good[:-5000], Path(f"{bundle}.sha256").read_bytes(), "SHA-256 does not match switchboard-0.1.0.bundle.tar.sha256"),
-        (b"this is not a tar file at all" * 20, None, "is not a readable bundle"),
+        (b"this is not a tar file at all" * 20, None, "is not a release bundle"),
+        (good[:len(good) // 2], None, "is not a readable bundle"),
     ]
     for data, checksum, reason in cases:
         response = upload(admin, data, bundle.name, checksum)
