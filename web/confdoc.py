@@ -9,6 +9,7 @@ transaction, then applied), and show each refusal beside the field it is about.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -161,6 +162,12 @@ def operator_from_form(form) -> dict:
 
 
 MIN_SIP_PASSWORD = 8  # as `switchboard edge password`
+DEFAULT_REALM = "switchboard"  # edge.realm's default (firmware.settings, which the web does not import)
+
+
+def ha1(username: str, realm: str, password: str) -> str:
+    """Digest HA1 (RFC 2617), as firmware.edge.credentials makes it: MD5 of user:realm:password."""
+    return hashlib.md5(f"{username}:{realm}:{password}".encode()).hexdigest()
 
 
 def sip_password(form, old: dict, item: dict, realm: str, ha1) -> dict[str, list[str]]:

@@ -18,8 +18,6 @@ from typing import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 
 from firmware.control.client import ControlError, EngineNotRunning
-from firmware.edge.credentials import ha1
-from firmware.settings import Edge
 from web import confdoc, saving
 from web.box import box
 
@@ -102,8 +100,8 @@ def edit(section: str, name: str | None = None):
     built = sec.build(request.form, upload) if section == "prompts" else sec.build(request.form)
     item = built if section == "prompts" else confdoc.merged(old, built)
     if section == "operators":
-        realm = (doc.get("edge") or {}).get("realm") or Edge().realm
-        refused = confdoc.sip_password(request.form, old, item, realm, ha1)
+        realm = (doc.get("edge") or {}).get("realm") or confdoc.DEFAULT_REALM
+        refused = confdoc.sip_password(request.form, old, item, realm, confdoc.ha1)
         if refused:
             return _form(sec, doc, item, name, saving.base_id_of_form(), code=400,
                          placed=confdoc.Placed(fields=refused), error="Not saved: check the SIP password.")

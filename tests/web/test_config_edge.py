@@ -64,6 +64,13 @@ def error_of(page: str, field: str) -> str:
     return page.split(f'id="err-{field}">')[1].split("</span>")[0]
 
 
+def test_the_web_makes_the_edge_s_digest_and_knows_its_default_realm():
+    from firmware import settings
+    from web import confdoc
+    assert confdoc.DEFAULT_REALM == settings.Edge().realm
+    assert confdoc.ha1("alice", "switchboard", PASSWORD) == ha1("alice", "switchboard", PASSWORD)
+
+
 def test_mailbox_form(engine, admin):
     before = saved_count(engine)
     refused = post_form(admin, "/config/mailboxes/new", {"name": "sales", "greeting": "greeting", "max_message_s": "2"})
