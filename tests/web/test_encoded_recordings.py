@@ -16,7 +16,6 @@ import pytest
 from firmware import encoder
 from firmware.store import db as dbmod, queries
 from tests.e2e.conftest import Engine, free_port
-from tests.web.conftest import PASSWORD  # noqa: F401  (the admin fixture logs in with it)
 
 
 def tone_wav(path, seconds: float = 2.0) -> None:
