@@ -17,26 +17,23 @@ DEFAULT_DATA_DIR = "data"
 
 
 def cmd_engine(args) -> int:
-    """Run the engine daemon with the box's real hardware (what systemd starts)."""
+    """Run the engine daemon with the box's real hardware (what systemd starts); --sim: simulated
+    hardware (what `switchboard run --sim` starts and restarts)."""
     from firmware.app import Options, run
-    return run(Options(Path(args.data_dir), sim=False, sip_port=args.sip_port))
+    return run(Options(Path(args.data_dir), sim=args.sim, sip_port=args.sip_port))
 
 
 def cmd_run(args) -> int:
     """Run the whole box in the foreground (engine and web admin); --sim uses simulated hardware.
-    Ctrl-C stops it cleanly."""
-    import subprocess
-    from firmware.app import Options, run
+    The engine is started again when it exits for a restart or fails, as systemd does; Ctrl-C stops
+    everything cleanly."""
+    from firmware.supervisor import Supervisor, engine_command
     web = None
     if args.web_port:
-        web = subprocess.Popen([sys.executable, "-m", "firmware.cli", "--data-dir", args.data_dir, "web",
-                                "--port", str(args.web_port)])
-    try:
-        return run(Options(Path(args.data_dir), sim=args.sim, sip_port=args.sip_port))
-    finally:
-        if web:
-            web.terminate()
-            web.wait(10)
+        web = [sys.executable, "-m", "firmware.cli", "--data-dir", args.data_dir, "web", "--port", str(args.web_port),
+               "--under-run"]
+    verbose = getattr(args, "verbose", False)
+    return Supervisor(lambda: engine_command(Path(args.data_dir), args.sim, args.sip_port, verbose), web).run()
 
 
 def cmd_status(args) -> int:
@@ -375,7 +372,7 @@ def cmd_network(args) -> int:
 def cmd_web(args) -> int:
     """Serve the web admin (dashboard, calls, recordings, configuration) on http://HOST:PORT."""
     from web.serve import serve
-    return serve(Path(args.data_dir), args.host, args.port)
+    return serve(Path(args.data_dir), args.host, args.port, under_run=args.under_run)
 
 
 def cmd_sim_call(args) -> int:
@@ -586,6 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("engine", cmd_engine)
     p.add_argument("--sip-port", type=int, help="SIP port (default: from the configuration)")
+    p.add_argument("--sim", action="store_true", help="simulated hardware (stations, lines)")
     p = command("run", cmd_run)
     p.add_argument("--sim", action="store_true", help="simulated hardware (stations, lines)")
     p.add_argument("--sip-port", type=int, help="SIP port (default: from the configuration, 5060)")
@@ -645,6 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
+    p.add_argument("--under-run", action="store_true", help=argparse.SUPPRESS)  # started by `switchboard run`
     cli_callers.add_commands(command)
     p = command("update", cmd_update)
     p.add_argument("bundle", help="a release bundle (make bundle): switchboard-VERSION.bundle.tar")

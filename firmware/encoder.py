@@ -98,6 +98,9 @@ def encode(wav: Path, run=subprocess.run, timeout: float = 600) -> Result:
         decoded = decoded_seconds(part, run, timeout)
         if not lengths_match(seconds, decoded):
             raise EncodeError(f"the encoded file lasts {decoded:.3f} s, the recording {seconds:.3f} s")
+        if not wav.exists():  # the recording was deleted meanwhile: do not bring it back as a WebM
+            part.unlink(missing_ok=True)
+            return Result(wav, None, seconds, False, "deleted while it was encoded")
         with open(part, "rb") as f:
             os.fsync(f.fileno())
         os.replace(part, webm)
@@ -108,6 +111,8 @@ def encode(wav: Path, run=subprocess.run, timeout: float = 600) -> Result:
     except (EncodeError, wave.Error, EOFError, OSError, subprocess.TimeoutExpired) as exc:
         part.unlink(missing_ok=True)
         detail = str(exc) or type(exc).__name__
+        if not wav.exists():  # deleted meanwhile: nothing to mark
+            return Result(wav, None, 0.0, False, "deleted while it was encoded")
         wav.with_suffix(FAILED_SUFFIX).write_text(detail + "\n")
         log.warning("recording %s not encoded (kept as WAV): %s", wav.name, detail)
         return Result(wav, None, 0.0, False, detail)

@@ -389,7 +389,7 @@ class Mailbox(Model):
     """Unique name of the mailbox, used in voicemail:NAME destinations."""
     greeting: Name | None = None
     """Prompt played before the beep (uploaded audio or text); a standard greeting if unset."""
-    max_message_s: Seconds = Field(default=120.0, ge=5)
+    max_message_s: float = Field(default=120.0, ge=5, le=86400)  # not Seconds: its ge=0 would win over ge=5
     """Longest message; the recording stops after this."""
 
 

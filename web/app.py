@@ -11,22 +11,26 @@ from typing import Callable
 from flask import Flask, request
 
 from firmware.store import reports
-from web import auth, callers, calls, config_forms, configuration, dashboard, recordings, reports_page, system, timefmt
+from web import (auth, callers, calls, config_forms, configuration, dashboard, recordings, reports_page, system, timefmt,
+                 updates, edge_admin)
 from web.box import Box, close_db, office_zone
 from web.files import WebFiles
 from web.security import LoginLimiter, init_app as init_security
 
 MAX_FORM_BYTES = 2 * 1024 * 1024  # a configuration is a few kilobytes
-UPLOAD_LIMITS = {"forms.edit": 24 * 1024 * 1024, "system.restore": 2 * 1024**3}
+UPLOAD_LIMITS = {"forms.edit": 24 * 1024 * 1024, "system.restore": 2 * 1024**3,
+                 "system_update.upload": updates.MAX_BUNDLE_BYTES}
 """The pages that take files (a prompt recording, a backup) allow more; set before anything reads the form."""
 
 
 def create_app(data_dir: Path | str, *, service_level_s: float = reports.SERVICE_LEVEL_S, poll_ms: int = 2000,
-               clock: Callable[[], float] = time.monotonic) -> Flask:
+               clock: Callable[[], float] = time.monotonic, installer: updates.Installer | None = None) -> Flask:
     """The web admin of the box whose data directory is `data_dir`.
 
     service_level_s: the dashboard's service-level threshold; poll_ms: how often the dashboard asks
-    for the live status; clock: monotonic seconds for the log-in lock-out (tests pass their own).
+    for the live status; clock: monotonic seconds for the log-in lock-out (tests pass their own);
+    installer: how an uploaded release bundle is installed (default: `firmware.update.install_bundle`,
+    the engine under systemd).
     """
     data_dir = Path(data_dir).resolve()
     files = WebFiles(data_dir / "web")
@@ -43,11 +47,16 @@ def create_app(data_dir: Path | str, *, service_level_s: float = reports.SERVICE
     app.extensions["switchboard"] = Box(data_dir, files, LoginLimiter(clock), service_level_s, poll_ms)
     if not files.has_password():
         files.setup_code()  # made now, so `switchboard status` can show it before anyone visits
+    if installer is None:
+        from firmware import update
+        installer = lambda path, say: update.install_bundle(path, data_dir, say=say)  # noqa: E731
+    app.extensions["switchboard-update"] = updates.UpdateJob(data_dir / "web" / "updates", installer)
     app.before_request(_upload_limit)  # registered first: the CSRF check reads the form
     init_security(app)
     app.teardown_appcontext(close_db)
-    for module in (auth, dashboard, calls, callers, recordings, reports_page, config_forms, configuration, system):
+    for module in (auth, dashboard, calls, callers, recordings, reports_page, config_forms, configuration, system, updates, edge_admin):
         app.register_blueprint(module.bp)
+    app.register_blueprint(edge_admin.admin_bp)
     app.add_template_filter(lambda text, seconds=True: timefmt.local(text, office_zone(), seconds), "local")
     app.add_template_filter(timefmt.duration, "duration")
     app.add_template_filter(timefmt.percent, "percent")

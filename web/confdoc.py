@@ -9,6 +9,7 @@ transaction, then applied), and show each refusal beside the field it is about.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ DIGITS = tuple("123456789*0#")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STRATEGIES = ("ring_all", "linear", "round_robin", "longest_idle", "fewest_calls")
 LINE_KINDS = ("sip_trunk", "fxo_gateway", "modem")
-LIST_SECTIONS = ("lines", "menus", "queues", "operators")
+LIST_SECTIONS = ("lines", "menus", "queues", "operators", "mailboxes")
 _INDEX = re.compile(r"^\[(\d+)\]")
 
 
@@ -154,9 +155,45 @@ def operator_from_form(form) -> dict:
     kind = text(form.get("kind"))
     return {
         "name": text(form.get("name")), "kind": kind, "uri": text(form.get("uri")) if kind == "sip" else None,
+        "username": text(form.get("username")) if kind == "sip" else None,
         "login": text(form.get("login")), "auto_answer_s": number(form.get("auto_answer_s")),
         "voice": text(form.get("voice")),
     }
+
+
+MIN_SIP_PASSWORD = 8  # as `switchboard edge password`
+DEFAULT_REALM = "switchboard"  # edge.realm's default (firmware.settings, which the web does not import)
+
+
+def ha1(username: str, realm: str, password: str) -> str:
+    """Digest HA1 (RFC 2617), as firmware.edge.credentials makes it: MD5 of user:realm:password."""
+    return hashlib.md5(f"{username}:{realm}:{password}".encode()).hexdigest()
+
+
+def sip_password(form, old: dict, item: dict, realm: str, ha1) -> dict[str, list[str]]:
+    """The operator form's SIP password (typed twice) as digest HA1 in `item`, like `switchboard edge
+    password`; or the problems by field, and then nothing is to be saved. A phone whose user name
+    changes needs its password again (the HA1 includes the user name); leaving the password empty
+    otherwise keeps the stored one. `ha1(username, realm, password)` makes the digest."""
+    password, again = form.get("sip_password", ""), form.get("sip_password_again", "")
+    if item.get("kind") != "sip" or not item.get("username"):
+        item.pop("ha1", None)  # a station, or a phone at a static URI: no account at the edge
+        return {"sip_password": ["Only a SIP phone with a user name registers with a password."]} if password else {}
+    if not password and not again:
+        if old.get("ha1") and old.get("username") != item["username"]:
+            return {"sip_password": ["The user name changed: type the phone's password again."]}
+        return {}
+    if len(password) < MIN_SIP_PASSWORD:
+        return {"sip_password": [f"A SIP password needs {MIN_SIP_PASSWORD} characters or more."]}
+    if password != again:
+        return {"sip_password_again": ["The two passwords differ."]}
+    item["ha1"] = ha1(item["username"], realm, password)
+    return {}
+
+
+def mailbox_from_form(form) -> dict:
+    return {"name": text(form.get("name")), "greeting": text(form.get("greeting")),
+            "max_message_s": number(form.get("max_message_s"))}
 
 
 def line_from_form(form) -> dict:
@@ -261,6 +298,7 @@ def destination_choices(doc: dict) -> list[str]:
     out += [f"queue:{q['name']}" for q in doc.get("queues", [])]
     out += [f"operator:{o['name']}" for o in doc.get("operators", [])]
     out += [f"message:{p}" for p in doc.get("prompts", {})]
+    out += [f"voicemail:{m['name']}" for m in doc.get("mailboxes", [])]
     return out + ["repeat", "hangup"]
 
 

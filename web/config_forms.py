@@ -44,6 +44,7 @@ SECTIONS = {
     "queues": Section("queues", "Queues", "queue", confdoc.queue_from_form, "config_queue.html"),
     "operators": Section("operators", "Operators and stations", "operator", confdoc.operator_from_form,
                          "config_operator.html"),
+    "mailboxes": Section("mailboxes", "Voicemail boxes", "mailbox", confdoc.mailbox_from_form, "config_mailbox.html"),
 }
 
 
@@ -98,6 +99,12 @@ def edit(section: str, name: str | None = None):
     upload, problem = _take_upload(sec) if section == "prompts" else (None, None)
     built = sec.build(request.form, upload) if section == "prompts" else sec.build(request.form)
     item = built if section == "prompts" else confdoc.merged(old, built)
+    if section == "operators":
+        realm = (doc.get("edge") or {}).get("realm") or confdoc.DEFAULT_REALM
+        refused = confdoc.sip_password(request.form, old, item, realm, confdoc.ha1)
+        if refused:
+            return _form(sec, doc, item, name, saving.base_id_of_form(), code=400,
+                         placed=confdoc.Placed(fields=refused), error="Not saved: check the SIP password.")
     if problem:
         return _form(sec, doc, item, name, saving.base_id_of_form(), code=400,
                      placed=confdoc.Placed(fields={"file": [problem]}), error="Not saved: the file was not taken.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from firmware.store import recordings
+from firmware.store import recording_files, recordings
 from web.box import box
 
 
 def file_of(row: dict) -> Path | None:
-    """The call's recording file, if it exists and lies inside the recordings folder."""
+    """The call's recording file as it is now (the WAV, or the WebM the encoder replaced it by), if it
+    exists and lies inside the recordings folder."""
     if not row.get("recording"):
         return None
     folder = box().recordings_folder.resolve()
@@ -17,9 +18,13 @@ def file_of(row: dict) -> Path | None:
     if not path.is_absolute():  # an engine started with a relative --data-dir stores relative paths
         path = folder / path.name
     path = path.resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
+    if not path.is_relative_to(folder):
         return None
-    return path
+    return recording_files.current(path)
+
+
+def mimetype(path: Path) -> str:
+    return recording_files.MIME.get(path.suffix, "application/octet-stream")
 
 
 def info(row: dict) -> dict | None:
@@ -29,5 +34,7 @@ def info(row: dict) -> dict | None:
     path = file_of(row)
     if path is None:
         return {"missing": True}
-    return {"missing": False, "size": path.stat().st_size, "seconds": recordings.duration_s(path),
+    # An encoded (Opus) file's length is the call's talk time: reading it would mean decoding it.
+    seconds = recordings.duration_s(path) if path.suffix == ".wav" else row.get("talk_s")
+    return {"missing": False, "size": path.stat().st_size, "seconds": seconds, "encoded": path.suffix == ".webm",
             "in_progress": row.get("ended_at") is None, "name": path.name}

@@ -61,13 +61,14 @@ def retention():
     return redirect(url_for("recordings.index"))
 
 
-@bp.route("/recordings/<call_id>.wav")
+@bp.route("/recordings/<call_id>/audio")
 def audio(call_id: str):
-    """The WAV for the <audio> player: conditional, so Range requests get 206 and seeking works."""
+    """The recording for the <audio> player, WAV or (once encoded) Opus in WebM: conditional, so Range
+    requests get 206 and seeking works."""
     path = recfiles.file_of(_call_with_recording(call_id))
     if path is None:
         abort(404, description=f"The recording file of call {call_id} is missing.")
-    return send_file(path, mimetype="audio/wav", conditional=True, etag=True, max_age=0)
+    return send_file(path, mimetype=recfiles.mimetype(path), conditional=True, etag=True, max_age=0)
 
 
 @bp.route("/recordings/<call_id>/download")
@@ -75,8 +76,8 @@ def download(call_id: str):
     path = recfiles.file_of(_call_with_recording(call_id))
     if path is None:
         abort(404, description=f"The recording file of call {call_id} is missing.")
-    return send_file(path, mimetype="audio/wav", as_attachment=True, download_name=f"call-{call_id}.wav",
-                     conditional=True)
+    return send_file(path, mimetype=recfiles.mimetype(path), as_attachment=True,
+                     download_name=f"call-{call_id}{path.suffix}", conditional=True)
 
 
 @bp.route("/recordings/<call_id>/delete", methods=["GET", "POST"])

@@ -12,10 +12,17 @@ log = logging.getLogger("switchboard.web")
 THREADS = 6  # the dashboard polls every 2 s; audio seeking opens a few range requests at once
 
 
-def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8080) -> int:
+def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8080, under_run: bool = False) -> int:
+    """under_run: started by `switchboard run`, whose supervisor (not systemd) restarts the engine after an update."""
     from waitress import create_server
 
-    app = create_app(data_dir)
+    installer = None
+    if under_run:
+        from firmware import update
+        from firmware.supervisor import SupervisedEngine
+        engine = SupervisedEngine(Path(data_dir).resolve())
+        installer = lambda path, say: update.install_bundle(path, data_dir, engine, say=say)  # noqa: E731
+    app = create_app(data_dir, installer=installer)
     files = app.extensions["switchboard"].files
     try:
         server = create_server(app, host=host, port=port, threads=THREADS, ident="switchboard")

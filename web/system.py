@@ -20,7 +20,8 @@ LOG_ROWS = 100
 
 
 @bp.route("/system")
-def index(password_errors: dict | None = None, restore_error: str | None = None, restore_problems=(), code: int = 200):
+def index(password_errors: dict | None = None, restore_error: str | None = None, restore_problems=(), code: int = 200,
+          update_error: str | None = None):
     status, engine_error = box().status()
     uptime = None
     if status and status.get("started_at"):
@@ -32,12 +33,13 @@ def index(password_errors: dict | None = None, restore_error: str | None = None,
     return render_template("system.html", status=status, engine_error=engine_error, uptime=uptime,
                            disk=disk, disk_used_pct=100.0 * (disk.total - disk.free) / disk.total if disk.total else 0,
                            store=_sizes(), log=rows, data_dir=box().data_dir, password_errors=password_errors or {},
-                           restore_error=restore_error, restore_problems=list(restore_problems)), code
+                           restore_error=restore_error, restore_problems=list(restore_problems),
+                           update_error=update_error, update=current_app.extensions["switchboard-update"].snapshot()), code
 
 
 def _sizes() -> dict:
     folder = box().recordings_folder
-    files = list(folder.glob("*.wav")) if folder.is_dir() else []
+    files = [p for p in folder.iterdir() if p.suffix in (".wav", ".webm")] if folder.is_dir() else []
     db_files = [p for p in box().data_dir.glob("switchboard.db*") if p.is_file()]
     return {"recordings": len(files), "recordings_bytes": sum(p.stat().st_size for p in files),
             "db_bytes": sum(p.stat().st_size for p in db_files)}

@@ -17,7 +17,7 @@ from typing import Callable
 from firmware import events as ev
 from firmware import prompts, settings as settings_mod
 from firmware.control import SOCKET_NAME, callers
-from firmware.store import db as dbmod, queries
+from firmware.store import db as dbmod, queries, recording_files
 
 log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S = 10
@@ -167,7 +167,7 @@ class ControlServer:
         self.writer.log("info", "engine", f"restart requested{by}")
         self.writer.flush()
         self.restart()  # the loop stops after this answer; calls in progress are hung up cleanly
-        return {"message": "the engine is stopping; systemd starts it again in a few seconds"}
+        return {"message": "the engine is stopping; systemd (or `switchboard run`) starts it again in a few seconds"}
 
     def _restore(self, req: dict) -> dict:
         """Check an uploaded backup completely, stage it, and restart: the swap happens at the next start,
@@ -226,8 +226,8 @@ class ControlServer:
         path = Path(row["recording"]).resolve()
         if not path.is_relative_to(folder) or path == folder:
             raise ValueError(f"refused: {row['recording']} is not inside {folder}")
-        size = path.stat().st_size if path.is_file() else None
-        path.unlink(missing_ok=True)
+        path = recording_files.current(path) or path  # the WAV, or the WebM the encoder made of it
+        size = recording_files.delete(path)  # every file of the recording
         by = f" by {req['by']}" if req.get("by") else ""
         what = f"{size} bytes" if size is not None else "file was already missing"
         self.writer.log("info", "recordings", f"deleted the recording of call {call_id} ({path.name}, {what}){by}")

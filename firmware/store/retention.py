@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware import settings as settings_mod
-from firmware.store import db as dbmod, queries
+from firmware.store import db as dbmod, queries, recording_files
 
 log = logging.getLogger(__name__)
 MB = 1_000_000
@@ -45,7 +45,7 @@ class Policy:
 @dataclass(frozen=True)
 class RecordingFile:
     name: str
-    """The file's name in the recordings folder (<call id>.wav)."""
+    """The file's name in the recordings folder (<call id>.wav, or .webm once encoded)."""
     size: int
     modified: dt.datetime
     """When it was last written: the end of its call (aware, UTC)."""
@@ -114,15 +114,21 @@ class Retention:
             open_ids = {r[0] for r in db.execute("select id from calls where ended_at is null").fetchall()}
         finally:
             db.conn.close()
-        out = []
-        for path in self.folder.glob("*.wav") if self.folder.is_dir() else ():
-            try:
-                st = path.stat()
-            except FileNotFoundError:
-                continue
-            out.append(RecordingFile(path.name, st.st_size, dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc),
-                                     path.stem in open_ids))
-        return out
+        out = {}
+        # WAVs, and WebMs the encoder made of them (its mtime is a few seconds after the call's end);
+        # one entry per call while both exist for a moment.
+        for pattern in ("*.wav", "*.webm"):
+            for path in self.folder.glob(pattern) if self.folder.is_dir() else ():
+                try:
+                    st = path.stat()
+                except FileNotFoundError:
+                    continue
+                if path.stem in out:
+                    continue
+                out[path.stem] = RecordingFile(path.name, st.st_size,
+                                               dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc),
+                                               path.stem in open_ids)
+        return list(out.values())
 
     def run(self, by: str = "retention") -> dict:
         """Apply the policy once; returns what was deleted."""
@@ -136,15 +142,15 @@ class Retention:
             freed = 0
             for d in chosen:
                 path = self.folder / d.file.name
-                try:
-                    path.unlink()
-                except FileNotFoundError:
+                size = recording_files.delete(path)  # the WAV, its WebM, the encoder's leftovers
+                if size is None:
                     continue
-                freed += d.file.size
+                freed += size
                 call_id = path.stem
+                wav = f"{call_id}.wav"  # what the call record names, encoded or not
                 self.writer.log("info", "recordings", f"deleted the recording of call {call_id} ({path.name}, "
-                                                      f"{d.file.size} bytes) by {by}: {d.reason}")
-                self.writer.submit(lambda db, p=str(path), name=path.name, cid=call_id: db.execute(
+                                                      f"{size} bytes) by {by}: {d.reason}")
+                self.writer.submit(lambda db, p=str(self.folder / wav), name=wav, cid=call_id: db.execute(
                     "update calls set recording = null where id = ? and (recording = ? or recording like ?)",
                     [cid, p, "%/" + name]))
             self.writer.flush()

@@ -121,7 +121,11 @@ def test_a_good_bundle_is_installed_and_the_engine_runs_from_it(box, bundles):
     assert version[0] == "0.2.0" and version[1].startswith(str(new_venv)), "the release runs its own code"
     status = subprocess.run([str(new_venv / "bin" / "switchboard"), "--data-dir", str(data_dir), "status", "--json"],
                             capture_output=True, text=True, timeout=60, cwd=data_dir)
-    assert status.returncode == 0 and f'"pid": {engine.proc.pid}' in status.stdout
+    assert status.returncode == 0
+    pid = __import__("json").loads(status.stdout)["pid"]  # the engine `run` supervises: its child
+    parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert parent == engine.proc.pid
+    assert str(new_venv) in Path(f"/proc/{pid}/cmdline").read_text(), "the engine runs the new release"
     assert any("waiting up to 60 s" in m for m in said)
 
 

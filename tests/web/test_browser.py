@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware import encoder
 from tests.e2e.boxes import box
 from tests.e2e.conftest import ROOT, Engine, Phone, free_port, switchboard
 
@@ -162,6 +163,10 @@ def tour(page, url: str, suffix: str) -> None:
                               ("/config/prompts", "config-prompts", ".section-table"),
                               ("/config/lines/gw/edit", "config-line", "#item-form"),
                               ("/config/hours", "config-hours", "#hours-form"),
+                              ("/config/mailboxes/new", "config-mailbox", "#item-form"),
+                              ("/config/operators/st1/edit", "config-operator", "#item-form"),
+                              ("/config/edge", "config-edge", "#edge-form"),
+                              ("/system/update", "system-update", "main"),
                               ("/config/toml", "config-toml", "#toml"), ("/system", "system", "#backup")):
         page.goto(url + path)
         page.wait_for_selector(ready)
@@ -189,7 +194,7 @@ def watch_a_call_live(page, engine, tmp_path) -> None:
     page.wait_for_selector('#operators tr[data-name="st1"] [data-field="calls_today"] >> text="1"')
 
 
-def play_its_recording(page) -> None:
+def play_its_recording(page, engine) -> None:
     """Its record and queue timeline; the recording loads, has a length and seeks (HTTP Range)."""
     page.click("nav >> text=Calls")
     page.wait_for_selector(f".calls-table >> text={CALLER}")
@@ -207,6 +212,22 @@ def play_its_recording(page) -> None:
     })""")
     assert abs(sought - duration / 2) < 0.5
     shot(page, "call-detail")
+    # The encoder's Opus/WebM in place of the WAV (switchboard-encoder.service): it plays and seeks too.
+    call_id = page.get_attribute("audio", "src").split("/")[-2]
+    result = encoder.encode(engine.data_dir / "recordings" / f"{call_id}.wav")
+    assert result.ok, result.detail
+    page.reload()
+    page.wait_for_function("() => { const a = document.querySelector('audio');"
+                           " return a && a.readyState >= 1 && a.duration > 0; }")
+    assert "Opus" in page.inner_text("main")
+    assert abs(page.evaluate("document.querySelector('audio').duration") - duration) < 0.5
+    sought = page.evaluate("""() => new Promise((resolve) => {
+        const a = document.querySelector('audio');
+        a.addEventListener('seeked', () => resolve(a.currentTime), { once: true });
+        a.currentTime = a.duration / 2;
+    })""")
+    assert abs(sought - duration / 2) < 0.5
+    shot(page, "call-detail-opus")
 
 
 def delete_it_and_see_the_log(page, engine) -> None:
@@ -214,16 +235,30 @@ def delete_it_and_see_the_log(page, engine) -> None:
     page.click("nav >> text=Recordings")
     page.wait_for_selector(".recording audio")
     shot(page, "recordings")
-    wav = engine.data_dir / "recordings" / Path(page.get_attribute(".recording audio", "src")).name
+    call_id = page.get_attribute(".recording audio", "src").split("/")[-2]
+    files = lambda: sorted(p.name for p in (engine.data_dir / "recordings").glob(f"{call_id}.*"))  # noqa: E731
     page.click(".recording >> text=Delete…")
     page.wait_for_selector("text=Delete this recording?")
-    assert wav.exists()
+    assert files() == [f"{call_id}.webm"]
     page.click("text=Delete the recording")
-    assert "deleted" in page.inner_text(".flash-ok") and not wav.exists()
+    assert "deleted" in page.inner_text(".flash-ok") and files() == []
     assert "No recordings match" in page.inner_text("main")
     page.click("nav >> text=System")
     assert "deleted the recording of call" in page.inner_text(".log-table")
     shot(page, "system")
+
+
+def a_broken_update_is_refused(page, tmp_path) -> None:
+    """The System page's update upload: a file that is no release bundle is refused beside the field."""
+    junk = tmp_path / "switchboard-9.9.9.bundle.tar"
+    junk.write_bytes(b"not a bundle" * 100)
+    page.click("nav >> text=System")
+    page.set_input_files("#update-form input[name=bundle]", str(junk))
+    page.click("#update-form >> text=Install and restart")
+    error = page.inner_text("#err-bundle")
+    assert "is not a release bundle" in error and "Nothing was changed." in error
+    assert not (tmp_path / "data" / "releases").exists()
+    shot(page, "system-update-refused")
 
 
 @pytest.mark.timeout(180)
@@ -241,8 +276,9 @@ def test_first_run_configure_watch_a_call_and_play_it(box_running, browser, tmp_
     change_the_configuration(page, engine)
     edit_the_ivr_with_its_form(page, engine)
     watch_a_call_live(page, engine, tmp_path)
-    play_its_recording(page)
+    play_its_recording(page, engine)
     delete_it_and_see_the_log(page, engine)
+    a_broken_update_is_refused(page, tmp_path)
     tour(page, web.url, "")
     on_a_phone = browser.new_context(viewport={"width": 390, "height": 844}, storage_state=context.storage_state())
     small = on_a_phone.new_page()

@@ -73,7 +73,7 @@ def test_call_page_with_timeline_and_player(admin):
     page = text(admin.get("/calls/c1"))
     for event in ("enter", "ring", "connect", "complete"):
         assert f'class="tl-event">{event}<' in page
-    assert '<audio controls preload="metadata" src="/recordings/c1.wav"' in page
+    assert '<audio controls preload="metadata" src="/recordings/c1/audio"' in page
     assert "menu:main" in page and "queue:desk" in page
     assert "never entered a queue" in text(admin.get("/calls/c5"))
     assert admin.get("/calls/nope").status_code == 404
@@ -81,20 +81,20 @@ def test_call_page_with_timeline_and_player(admin):
 
 def test_recordings_list_and_search(admin):
     page = text(admin.get("/recordings"))
-    assert "1 recording" in page and "/recordings/c1.wav" in page and "/recordings/c1/delete" in page
+    assert "1 recording" in page and "/recordings/c1/audio" in page and "/recordings/c1/delete" in page
     assert "No recordings match" in text(admin.get("/recordings?caller=999"))
 
 
 def test_recording_range_request_gets_206_and_exactly_those_bytes(admin):
-    whole = admin.get("/recordings/c1.wav")
+    whole = admin.get("/recordings/c1/audio")
     assert whole.status_code == 200 and whole.mimetype == "audio/wav" and whole.data == wav_bytes()
     assert whole.headers["Accept-Ranges"] == "bytes"
-    part = admin.get("/recordings/c1.wav", headers={"Range": "bytes=100-199"})
+    part = admin.get("/recordings/c1/audio", headers={"Range": "bytes=100-199"})
     assert part.status_code == 206
     assert part.data == wav_bytes()[100:200] and part.data == WAV_DATA[56:156]
     assert part.headers["Content-Range"] == f"bytes 100-199/{len(wav_bytes())}"
     assert part.headers["Content-Length"] == "100"
-    assert admin.get("/recordings/c1.wav", headers={"Range": "bytes=999999-"}).status_code == 416
+    assert admin.get("/recordings/c1/audio", headers={"Range": "bytes=999999-"}).status_code == 416
 
 
 def test_recording_download_is_an_attachment(admin):
@@ -112,10 +112,10 @@ def test_recordings_outside_the_folder_are_never_served(admin, data_dir, tmp_pat
     writer.call_updated("c3", recording=str(data_dir / "recordings" / ".." / "switchboard.db"))
     writer.flush()
     writer.close()
-    assert admin.get("/recordings/c2.wav").status_code == 404
-    assert admin.get("/recordings/c3.wav").status_code == 404
+    assert admin.get("/recordings/c2/audio").status_code == 404
+    assert admin.get("/recordings/c3/audio").status_code == 404
     assert admin.get("/recordings/c3/download").status_code == 404
-    assert admin.get("/recordings/c5.wav").status_code == 404  # no recording at all
+    assert admin.get("/recordings/c5/audio").status_code == 404  # no recording at all
 
 
 def test_delete_asks_first_and_needs_post_with_csrf(admin, data_dir):

@@ -104,8 +104,8 @@ def test_deleting_a_recording_goes_through_the_engine(engine, admin, data_dir, t
     assert queries.call(db, "c1")["recording"] is None
     assert any("deleted the recording of call c1" in r["message"] and "web admin" in r["message"]
                for r in queries.log_entries(db))
-    assert "/recordings/c1.wav" not in text(admin.get("/calls/c1"))
-    assert admin.get("/recordings/c1.wav").status_code == 404
+    assert "/recordings/c1/audio" not in text(admin.get("/calls/c1"))
+    assert admin.get("/recordings/c1/audio").status_code == 404
     # A recording path outside <data_dir>/recordings is refused by the engine and the file is kept.
     response = admin.post("/recordings/c2/delete", follow_redirects=True)
     assert "Not deleted: refused" in text(response) and (tmp_path / "outside.wav").exists()
