@@ -23,6 +23,7 @@ from firmware.engine.operators import Operator, Operators
 from firmware.engine.ports import DialFailed, Indicators, NoIndicators, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
 from firmware.engine.session import Session
+from firmware.engine.technician import TechnicianMixin
 from firmware.engine.states import CALL_TRANSITIONS, CallState, OperatorState, check
 from firmware.engine.transfer import TransferMixin
 from firmware.engine.voicemail import VoicemailFlow
@@ -38,7 +39,7 @@ CALLBACK_TICK_S = 5.0
 may have opened, a callback may be past its give-up time)."""
 
 
-class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow):
+class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, TechnicianMixin):
     def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
                  clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto",
                  indicators: Indicators | None = None, disk_free: Callable[[], int] | None = None,
