@@ -223,7 +223,10 @@ def run(data_dir: Path, parser: argparse.ArgumentParser, tty: str | None, reset_
     try:
         if not log_in(Passwords(data_dir), reset_flag):
             return 1
-        import readline  # noqa: F401  (line editing and TAB completion on the terminal)
+        import readline  # line editing and TAB completion on the terminal
+        # Words end only at spaces: readline's default also splits at '-', so neither hyphenated
+        # commands (line-test) nor options (--seconds) would complete.
+        readline.set_completer_delims(" \t\n")
         shell = Console(data_dir, parser)
         while True:
             try:
