@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from firmware import cli_callers, cli_technician, settings as settings_mod
+from firmware import cli_box, cli_callers, cli_technician, settings as settings_mod
 from firmware.control.client import ControlError, EngineNotRunning, request
 from firmware.store import db as dbmod, queries
 
@@ -642,6 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
     cli_callers.add_commands(command)
     cli_technician.add_commands(command)
+    cli_box.add_commands(command)
     p = command("update", cmd_update)
     p.add_argument("bundle", help="a release bundle (make bundle): switchboard-VERSION.bundle.tar")
     p.add_argument("--timeout", type=float, default=90, help="seconds the new engine has to get ready")
