@@ -705,6 +705,7 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, Technicia
         for s in list(self.sessions.values()):
             disposition = "answered" if s.state == CallState.connected else "failed"
             self._end(s, disposition, "engine shut down")
+        self.end_technician_tests()  # no pjsua2 player or recorder may outlive the library
 
     # --- helpers ----------------------------------------------------------------------------------
     def _set_state(self, s: Session, state: CallState) -> None:

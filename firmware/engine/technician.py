@@ -61,10 +61,15 @@ class TechnicianMixin:
         self.store.log("info", "headset", f"{op.name}: headset test for {c.seconds:g} s")
         return {"operator": op.name, "seconds": c.seconds, "pending": done}
 
+    def end_technician_tests(self) -> None:
+        """At shutdown: a headset test still playing ends now (its timer will not run)."""
+        for name in list(self.__dict__.get("headset_tests", {})):
+            self._headset_test_over(name, Future())
+
     def _headset_test_over(self, name: str, done: Future) -> None:
         test = self.__dict__.setdefault("headset_tests", {}).pop(name, None)
         try:
-            result = test.finish() if test is not None else {}
+            result = test.finish() if test is not None else {"error": "the test was ended early (engine stopping)"}
         except Exception as exc:  # never leave the station unavailable because of the test
             log.exception("headset test of %s", name)
             result = {"error": str(exc)}

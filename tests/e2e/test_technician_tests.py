@@ -136,3 +136,15 @@ def test_panel_test_shows_button_presses_live_and_they_do_nothing_else(make_engi
     assert engine.status()["operators"][0]["state"] == "ready"  # the ready press did not pause st1
     engine.cli("sim", "press", "st1", "ready")  # after the test, buttons act again
     engine.wait_for(lambda: engine.status()["operators"][0]["state"] == "paused", what="st1 paused by its button")
+
+
+def test_engine_stops_cleanly_during_a_headset_test(make_engine):
+    engine = make_engine(box())
+    test = subprocess.Popen([sys.executable, "-m", "firmware.cli", "--data-dir", str(engine.data_dir),
+                             "headset-test", "st1", "--seconds", "20"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    engine.wait_for(lambda: engine.status()["operators"][0]["unavailable_because"] == "headset test",
+                    what="the test running")
+    assert engine.stop() == 0  # no pjsua2 player or recorder left alive at libDestroy (that aborts)
+    test.communicate(timeout=60)
+    assert test.returncode != 0
