@@ -115,7 +115,9 @@ def test_line_test_headset_test_and_panel_test_over_the_serial_console(make_engi
         cable.expect("switchboard> ")
         cable.type("line-t\t")  # TAB completes the new commands like the others
         cable.expect("line-test ")
-        cable.type("analog\r")
+        cable.type("ana\t")  # and the configured lines' names
+        cable.expect("analog ")
+        cable.type("\r")
         screen = cable.expect("switchboard> ", timeout=40)
         assert "analog (modem): OK" in screen and "reported by the modem (DLE d): yes" in screen
         assert "350+440 Hz" in screen and "dial tone OK" in screen
@@ -127,7 +129,9 @@ def test_line_test_headset_test_and_panel_test_over_the_serial_console(make_engi
         cable.expect("headset-test ")
         cable.type("--sec\t")
         cable.expect("--seconds ")
-        cable.type("2 st1\r")
+        cable.type("2 s\t")
+        cable.expect("st1 ")
+        cable.type("\r")
         screen = cable.expect("switchboard> ", timeout=40)
         assert "microphone input OK" in screen and "RMS" in screen
         cable.type("help line-test\r")
