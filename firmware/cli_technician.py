@@ -42,27 +42,54 @@ def cmd_line_test(args) -> int:
 
 def cmd_headset_test(args) -> int:
     """Test a station's headset (the station must be free): a 1 kHz tone plays in the headset for
-    --seconds while its microphone is recorded; prints the input level (peak and RMS, dBFS) per second
-    and in all. Speak into the microphone during the test."""
+    --seconds while its microphone is recorded; shows the input level (RMS and peak, dBFS) twice a
+    second while it runs, then in all with a verdict. Speak into the microphone during the test."""
     if not args.json:
         print(f"{args.operator}: test tone in the headset for {args.seconds:g} s; speak into the microphone...",
               flush=True)
-    report = request(args.data_dir, "headset_test", operator=args.operator, seconds=args.seconds,
-                     timeout=args.seconds + 30)
+    report = _run_showing_levels(args) if not args.json else request(
+        args.data_dir, "headset_test", operator=args.operator, seconds=args.seconds, timeout=args.seconds + 30)
     if args.json:
         json.dump(report, sys.stdout, indent=2, default=str)
         print()
         return 0 if report["ok"] else 1
     measured = report.get("input") or {}
-    for second, level in enumerate(measured.get("per_second", []), 1):
-        bar = "#" * max(0, int((level["rms_dbfs"] + 60) / 3))
-        print(f"  {second:>3} s  RMS {level['rms_dbfs']:>6.1f} dBFS  peak {level['peak_dbfs']:>6.1f} dBFS  {bar}")
     if measured and not measured["seconds"]:
         print("  no sound at all came from the microphone")
     elif measured:
         print(f"  in all ({measured['seconds']} s): RMS {measured['rms_dbfs']:.1f} dBFS, peak {measured['peak_dbfs']:.1f} dBFS")
     print(f"  {report['verdict']}")
     return 0 if report["ok"] else 1
+
+
+def _run_showing_levels(args) -> dict:
+    """The test runs in the engine; meanwhile the microphone's level is shown twice a second."""
+    import threading
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["report"] = request(args.data_dir, "headset_test", operator=args.operator,
+                                        seconds=args.seconds, timeout=args.seconds + 30)
+        except Exception as exc:  # shown on the main thread, as any command's error
+            outcome["error"] = exc
+
+    started, began = time.time() - 1, time.monotonic()  # -1: some filesystems stamp whole seconds
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.5)
+        if not worker.is_alive():
+            break
+        level = request(args.data_dir, "headset_level", operator=args.operator, since=started)["level"]
+        if level is not None:
+            shown = time.monotonic() - began
+            bar = "#" * max(0, int((level["rms_dbfs"] + 60) / 3))
+            print(f"  {shown:>5.1f} s  RMS {level['rms_dbfs']:>6.1f} dBFS  peak {level['peak_dbfs']:>6.1f} dBFS  {bar}",
+                  flush=True)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["report"]
 
 
 def cmd_panel_test(args) -> int:

@@ -13,6 +13,13 @@ import numpy as np
 NO_INPUT_DBFS = -60.0   # below this the microphone sends nothing usable (muted, unplugged capsule)
 QUIET_DBFS = -45.0      # speech into a working headset microphone is far above this
 FLOOR_DBFS = -120.0
+FOLDER = "headset-tests"  # in the data directory: each station's latest microphone recording
+
+
+def mic_path(folder, station: str):
+    """Where a station's headset test records its microphone (`folder`: <data>/headset-tests)."""
+    from pathlib import Path
+    return Path(folder) / f"{station}-mic.wav"
 
 
 def dbfs(value: float) -> float:
@@ -65,3 +72,22 @@ def check(result: dict) -> dict:
     measured = levels(samples, rate)
     ok, text = verdict(measured)
     return {**result, "input": measured, "ok": ok, "verdict": text}
+
+
+def latest(path: str, since_wall: float, seconds: float = 0.5, rate: int = 8000) -> dict | None:
+    """Levels of the newest `seconds` of a microphone recording still being written (pjmedia writes
+    it in blocks of about a quarter second); None until a recording newer than `since_wall` has some."""
+    import os
+    try:
+        if os.stat(path).st_mtime < since_wall:
+            return None
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            want = int(seconds * rate) * 2
+            f.seek(max(44, size - want - (size - 44) % 2))
+            data = f.read(want)
+    except FileNotFoundError:
+        return None
+    samples = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float64)
+    measured = levels(samples, max(1, len(samples)))  # nothing written yet: the floor, shown as silence
+    return {"peak_dbfs": measured["peak_dbfs"], "rms_dbfs": measured["rms_dbfs"]}

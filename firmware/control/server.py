@@ -62,6 +62,7 @@ class ControlServer:
             "line_test": lambda req: technician.line_test(self, req),
             "headset_test": lambda req: technician.headset_test(self, req),
             "panel_presses": lambda req: technician.panel_presses(self, req),
+            "headset_level": lambda req: technician.headset_level(self, req),
         }
 
     def start(self) -> None:

@@ -32,3 +32,12 @@ def panel_presses(server, req: dict) -> dict:
     if server.buttons is None:
         raise ValueError("this engine shows no button presses")
     return server.buttons.since(int(req.get("since", 0)))
+
+
+def headset_level(server, req: dict) -> dict:
+    """The microphone's level right now, while a headset test runs (read from its recording)."""
+    operator = str(req["operator"])
+    if "/" in operator or operator.startswith("."):
+        raise ValueError(f"{operator!r} is not an operator's name")
+    path = headset_check.mic_path(server.data_dir / headset_check.FOLDER, operator)
+    return {"level": headset_check.latest(str(path), float(req.get("since", 0)))}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future
 
-from firmware import linetest
+from firmware import headset_check, linetest
 from firmware.engine.ports import DialFailed
 from firmware.engine.states import OperatorState
 
@@ -51,7 +51,7 @@ class TechnicianMixin:
             raise ValueError(f"{op.name} is {op.state.value.replace('_', ' ')}: the test would play its tone"
                              " into a call; try again when the station is free")
         try:
-            test = self.tel.headset_test(op.name, self.data_dir / "headset-tests")
+            test = self.tel.headset_test(op.name, self.data_dir / headset_check.FOLDER)
         except DialFailed as exc:
             raise ValueError(str(exc)) from None
         self.operators.unavailable[op.name] = HEADSET_TEST_REASON  # no call is offered meanwhile

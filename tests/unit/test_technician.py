@@ -149,3 +149,18 @@ def _wait(predicate, timeout=3.0):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_the_live_level_reads_the_newest_part_of_a_recording_being_written(tmp_path):
+    import time
+    import wave
+    path = tmp_path / "st1-mic.wav"
+    assert headset_check.latest(str(path), 0) is None  # no test yet
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        t = np.arange(8000) / 8000
+        w.writeframes(np.zeros(8000, dtype="<i2").tobytes())
+        w.writeframes((0.5 * 32767 * np.sin(2 * np.pi * 1000 * t)).astype("<i2").tobytes())
+    level = headset_check.latest(str(path), 0)
+    assert abs(level["peak_dbfs"] - (-6.0)) < 0.2  # the last half second: the tone, not the silence
+    assert headset_check.latest(str(path), time.time() + 60) is None  # a recording older than the test
