@@ -164,3 +164,65 @@ def test_the_live_level_reads_the_newest_part_of_a_recording_being_written(tmp_p
     level = headset_check.latest(str(path), 0)
     assert abs(level["peak_dbfs"] - (-6.0)) < 0.2  # the last half second: the tone, not the silence
     assert headset_check.latest(str(path), time.time() + 60) is None  # a recording older than the test
+
+
+class HeadsetTestTelephony:
+    """What the engine asks of the telephony for a headset test: a test that records its finish."""
+
+    def __init__(self, tel):
+        self.tel, self.finished = tel, []
+
+    def __call__(self, station, folder):
+        finished = self.finished
+
+        class Test:
+            def finish(self):
+                finished.append(station)
+                return {"station": station, "mic": f"{folder}/{station}-mic.wav", "ear": None}
+        return Test()
+
+
+def test_the_headset_test_keeps_calls_from_the_station_until_it_ends_and_is_refused_on_a_call():
+    from tests.unit.test_core import Box
+    box = Box()
+    tests = HeadsetTestTelephony(box.tel)
+    box.tel.headset_test = tests
+    for op in ("a", "b", "c"):
+        box.engine.handle(ev.OperatorAction(op, "ready"))
+    started = box.engine.handle(ev.HeadsetTest("a", 5))
+    assert started["seconds"] == 5 and not started["pending"].done()
+    assert box.engine.handle(ev.GetStatus())["operators"][0]["unavailable_because"] == "headset test"
+    leg, _ = box.queue_caller()
+    assert box.tel.rung() == ["b"]  # the hunt skips the station under test
+    try:
+        box.engine.handle(ev.HeadsetTest("b", 5))
+        raise AssertionError("a second test at once")
+    except ValueError as exc:
+        assert "already running on a" in str(exc)
+    box.timers.advance(5)
+    assert started["pending"].result(0)["station"] == "a" and tests.finished == ["a"]
+    assert box.engine.headset_available("a")
+    box.answer("b")
+    try:
+        box.engine.handle(ev.HeadsetTest("b", 5))
+        raise AssertionError("tested a headset on a call")
+    except ValueError as exc:
+        assert "b is on call" in str(exc) and "try again" in str(exc)
+    for bad, why in ((ev.HeadsetTest("nobody"), "no operator named"), (ev.HeadsetTest("a", 60), "between 1 and 30")):
+        try:
+            box.engine.handle(bad)
+            raise AssertionError(f"accepted {bad}")
+        except (KeyError, ValueError) as exc:
+            assert why in str(exc)
+
+
+def test_the_line_test_of_a_sip_line_names_its_peer_and_a_modem_line_with_a_call_is_refused():
+    from tests.unit.test_core import Box
+    box = Box()
+    answer = box.engine.handle(ev.LineTest("trunk"))
+    assert answer["kind"] == "sip_trunk" and "no single peer" in answer["target"]["error"]
+    try:
+        box.engine.handle(ev.LineTest("nope"))
+        raise AssertionError("tested a line that does not exist")
+    except KeyError as exc:
+        assert "no line named" in str(exc)
