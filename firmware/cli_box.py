@@ -102,6 +102,51 @@ def cmd_restart(args) -> int:
     return 0
 
 
+def cmd_figures(args) -> int:
+    """The queue figures the web dashboard and reports show, for today (or --date, and --days before
+    it) in the office's time zone: offered, answered, abandoned, timed out, service level, average
+    speed of answer, average handle time, longest wait; then per operator."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+    from firmware.store import reports
+    from firmware.timeutil import iso
+    db = dbmod.open_read(args.data_dir)
+    text = queries.current_config(db)
+    zone = ZoneInfo(tomllib.loads(text).get("hours", {}).get("timezone", "UTC") if text else "UTC")
+    last = dt.date.fromisoformat(args.date) if args.date else dt.datetime.now(zone).date()
+    first = last - dt.timedelta(days=args.days - 1)
+    start = iso(dt.datetime.combine(first, dt.time(0), tzinfo=zone))
+    end = iso(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=zone))
+    f = reports.figures(db, start, end, args.sl)
+    secs = lambda v: "-" if v is None else f"{v:.0f} s"
+    print(f"{first}{'' if first == last else ' to ' + str(last)} ({zone}): {f['calls']} calls, {f['offered']} offered"
+          f" to a queue, {f['answered']} answered, {f['abandoned']} abandoned, {f['timed_out']} timed out")
+    level = "-" if f["service_level_pct"] is None else f"{f['service_level_pct']:g} %"
+    print(f"service level (answered within {args.sl:g} s): {level}; average speed of answer {secs(f['asa_s'])};"
+          f" average handle time {secs(f['aht_s'])}; longest wait {secs(f['longest_wait_s'])}")
+    for op in reports.per_operator(db, start, end):
+        print(f"  {op['operator']:<12} answered {op['answered']:>4}  talk {op['talk_s'] or 0:>7.0f} s"
+              f"  average wait {secs(op['avg_wait_s']):>6}  missed rings {op['missed']}")
+    return 0
+
+
+def cmd_call(args) -> int:
+    """One call's record and its queue timeline (enter, ring, connect, transfer, ...), as the web
+    admin's call page shows it."""
+    db = dbmod.open_read(args.data_dir)
+    row = queries.call(db, args.call_id)
+    if row is None:
+        raise KeyError(f"no call {args.call_id!r}")
+    for key in ("id", "started_at", "line", "caller_id", "caller_name", "dialled", "direction", "queue",
+                "operator", "wait_s", "talk_s", "disposition", "end_reason", "ended_at", "recording"):
+        if row.get(key) not in (None, ""):
+            print(f"{key:<12} {row[key]}")
+    for event in queries.queue_events(db, args.call_id):
+        print(f"  {event['at'][11:19]}  {event['event']:<14} {event['queue'] or '':<12} {event['operator'] or '':<10}"
+              f" {event['detail'] or ''}")
+    return 0
+
+
 def _version() -> str:
     try:
         return metadata.version("switchboard")
@@ -120,3 +165,9 @@ def add_commands(command) -> None:
     p = command("restore", cmd_restore)
     p.add_argument("file", help="a backup ZIP made by `switchboard backup` or the web admin")
     command("restart", cmd_restart)
+    p = command("figures", cmd_figures)
+    p.add_argument("--date", help="the (last) day, YYYY-MM-DD (default: today)")
+    p.add_argument("--days", type=int, default=1, help="this many days up to --date")
+    p.add_argument("--sl", type=float, default=20.0, help="service-level threshold in seconds (default 20)")
+    p = command("call", cmd_call)
+    p.add_argument("call_id", help="a call's id (first column of switchboard recordings, or calls --json)")

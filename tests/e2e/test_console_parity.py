@@ -24,6 +24,11 @@ def test_recordings_backup_restore_and_restart_from_the_command_line(make_engine
     caller.result()
     call = engine.wait_for(lambda: [c for c in engine.calls() if c["disposition"] and c["recording"]],
                            what="a recorded call")[0]
+    figures = engine.cli("figures").stdout
+    assert "1 offered to a queue, 1 answered" in figures and "service level (answered within 20 s): 100 %" in figures
+    assert "st1" in figures and "answered    1" in figures
+    timeline = engine.cli("call", call["id"]).stdout
+    assert "disposition  answered" in timeline and all(e in timeline for e in ("enter", "ring", "connect"))
     listed = engine.cli("recordings").stdout
     assert call["id"] in listed and "MB" in listed and "retention: keep_days no limit" in listed
 
