@@ -166,7 +166,8 @@ def run(options: Options) -> int:
     pending_callbacks, unheard = queries.pending_callbacks(reader), queries.unheard_messages(reader)
     reader.conn.close()
     loop.waker = tel.wake  # other threads' commands and events end the loop's wait at once
-    panel, pin_map = panels.build(settings, options.sim, loop.post)
+    buttons = panels.ButtonRouter(loop.post)  # the panel test shows presses instead of acting on them
+    panel, pin_map = panels.build(settings, options.sim, loop.post, buttons)
     simulation = Simulation(panel, pin_map, data_dir) if options.sim else None
     if simulation:
         simulation.add_headsets([o.name for o in settings.operators if o.kind == "station"])
@@ -198,7 +199,7 @@ def run(options: Options) -> int:
         loop.stop()
 
     control = ControlServer(data_dir, loop.post, writer, info, simulation, panel, edge=edge, retention=retention,
-                            restart=request_restart)
+                            restart=request_restart, buttons=buttons)
     control.start()
     retention.start()
     notifier = Notifier()

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from firmware import cli_callers, settings as settings_mod
+from firmware import cli_box, cli_callers, cli_technician, settings as settings_mod
 from firmware.control.client import ControlError, EngineNotRunning, request
 from firmware.store import db as dbmod, queries
 
@@ -299,12 +299,6 @@ def _print_call_audio(diag: dict) -> None:
               f" max {clock['max_ms']} ms, jitter {clock['jitter_ms']} ms, late (>= 40 ms) {clock['late']}")
 
 
-def cmd_panel_test(args) -> int:
-    """Blink every LED of the operator panels for --seconds (a wiring check for technicians)."""
-    print(request(args.data_dir, "panel_test", seconds=args.seconds))
-    return 0
-
-
 def cmd_watchdog_test(args) -> int:
     """Hold the engine loop for --seconds to check that systemd's watchdog restarts a hung engine."""
     print(request(args.data_dir, "watchdog_test", seconds=args.seconds))
@@ -402,7 +396,8 @@ def cmd_sim_call(args) -> int:
 def cmd_sim_line(args) -> int:
     """Be the caller on a simulated analog line: ring [NUMBER], dtmf DIGITS, voice HZ, hang up by busy
     tone (busy) or loop-current break (loopbreak), go quiet (silence: only line noise), unplug / replug
-    the modem, heard FILE (save what the caller heard)."""
+    the modem, heard FILE (save what the caller heard), dialtone north_america|europe|none (the exchange's
+    tone off hook; none: a dead line)."""
     print(request(args.data_dir, "sim_line", line=args.line, action=args.action, value=args.value or ""))
     return 0
 
@@ -632,7 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("line", cmd_line)
     p.add_argument("name")
     p.add_argument("--json", action="store_true")
-    p = command("panel-test", cmd_panel_test)
+    p = command("panel-test", cli_technician.cmd_panel_test)
     p.add_argument("--seconds", type=float, default=10)
     p = command("watchdog-test", cmd_watchdog_test)
     p.add_argument("--seconds", type=float, default=30)
@@ -645,6 +640,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office network)")
     p.add_argument("--under-run", action="store_true", help=argparse.SUPPRESS)  # started by `switchboard run`
     cli_callers.add_commands(command)
+    cli_technician.add_commands(command)
+    cli_box.add_commands(command)
     p = command("update", cmd_update)
     p.add_argument("bundle", help="a release bundle (make bundle): switchboard-VERSION.bundle.tar")
     p.add_argument("--timeout", type=float, default=90, help="seconds the new engine has to get ready")
@@ -681,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("line", cmd_sim_line, sim)
     p.add_argument("line")
     p.add_argument("action", choices=["ring", "dtmf", "voice", "busy", "silence", "loopbreak", "unplug",
-                                      "replug", "heard"])
+                                      "replug", "heard", "dialtone"])
     p.add_argument("value", nargs="?")
     p = command("ring", cmd_sim_ring, sim)
     p.add_argument("line", help="a modem line of the box")

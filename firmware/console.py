@@ -27,6 +27,8 @@ from pathlib import Path
 
 RESET_FLAG = Path("/boot/firmware/switchboard-console-reset")
 NOT_IN_CONSOLE = {"engine", "run", "console", "web", "init", "encode"}
+NAMED = {"line": "lines", "line-test": "lines", "operator": "operators", "headset-test": "operators"}
+"""Commands whose first argument is a line's or an operator's name: TAB offers the configured ones."""
 MAX_TRIES = 3
 
 
@@ -110,13 +112,42 @@ class Console(cmd.Cmd):
 
     def completedefault(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
         parser = self.parser
-        for word in shlex.split(line[:begidx]):
+        words = shlex.split(line[:begidx])
+        for word in words:
             subs = _subcommands(parser)
             if word in subs:
                 parser = subs[word]
-        return [c + " " for c in sorted(_candidates(parser)) if c.startswith(text)]
+        found = _candidates(parser)
+        if words and words[0] in NAMED and not _positionals(parser, words[1:]):
+            found |= set(_configured_names(self.data_dir, NAMED[words[0]]))
+        return [c + " " for c in sorted(found) if c.startswith(text)]
 
     complete_help = completedefault
+
+
+def _positionals(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:
+    """The words that are not options or option values."""
+    takes_value = {o for a in parser._actions if a.nargs != 0 for o in a.option_strings}
+    found, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in takes_value
+        else:
+            found.append(word)
+    return found
+
+
+def _configured_names(data_dir: Path, section: str) -> list[str]:
+    """Names of the stored configuration's lines or operators (none when it cannot be read)."""
+    import tomllib
+    from firmware.store import db as dbmod, queries
+    try:
+        text = queries.current_config(dbmod.open_read(data_dir))
+        return [str(item.get("name")) for item in tomllib.loads(text or "").get(section, [])]
+    except Exception:  # completion must never break the console
+        return []
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -223,7 +254,10 @@ def run(data_dir: Path, parser: argparse.ArgumentParser, tty: str | None, reset_
     try:
         if not log_in(Passwords(data_dir), reset_flag):
             return 1
-        import readline  # noqa: F401  (line editing and TAB completion on the terminal)
+        import readline  # line editing and TAB completion on the terminal
+        # Words end only at spaces: readline's default also splits at '-', so neither hyphenated
+        # commands (line-test) nor options (--seconds) would complete.
+        readline.set_completer_delims(" \t\n")
         shell = Console(data_dir, parser)
         while True:
             try:

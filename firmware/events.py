@@ -170,5 +170,23 @@ class HoldLoop:
     seconds: float
 
 
+@dataclass(frozen=True)
+class LineTest:
+    """The technician's line test: a modem line goes off hook for a dial-tone check (off the loop, in
+    its driver); a SIP line gives the address to send an OPTIONS ping to."""
+
+    line: str
+
+
+@dataclass(frozen=True)
+class HeadsetTest:
+    """The technician's headset test: a tone into a free station's headset for `seconds`, its
+    microphone recorded to measure the input level."""
+
+    operator: str
+    seconds: float = 5.0
+
+
 Event = IncomingCall | IncomingRefused | DeviceEvent | LegAnswered | LegEnded | DtmfDigit | PlaybackDone | HeadsetChanged
 Command = OperatorAction | PanelButton | Reload | SetHoursOverride | GetStatus | GetLine | HoldLoop | Transfer
+Command = Command | LineTest | HeadsetTest

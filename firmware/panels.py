@@ -3,6 +3,8 @@ buttons that become `PanelButton` commands on the engine loop."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Callable
 
 from drivers.panel import BoxHealth, PinMap, make_panel
@@ -39,10 +41,42 @@ def simulated_pin_map(settings: Settings) -> PinMap:
                "status": {"bcm": next(pins)}} for name in stations})
 
 
-def build(settings: Settings, sim: bool, post: Callable):
-    """(panel or None, its pin map) for this box; button presses are posted to the engine loop."""
-    def on_button(station, button, long_press):
-        post(ev.PanelButton(station, str(button), long_press))
+class ButtonRouter:
+    """Where button presses go: to the engine loop, except during the technician's panel test, when
+    they are only listed for the technician to see (a wiring check must not answer calls or pause
+    operators). Called on a panel thread; `watch` and `since` on control threads."""
+
+    def __init__(self, post: Callable, clock: Callable[[], float] = time.monotonic):
+        self.post, self.clock = post, clock
+        self._lock = threading.Lock()
+        self._until = self._started = 0.0
+        self._presses: list[dict] = []
+
+    def __call__(self, station, button, long_press) -> None:
+        with self._lock:
+            if self.clock() < self._until:
+                self._presses.append({"station": station, "button": str(button), "long": bool(long_press),
+                                      "at_s": round(self.clock() - self._started, 2)})
+                return
+        self.post(ev.PanelButton(station, str(button), long_press))
+
+    def watch(self, seconds: float) -> None:
+        """Keep presses for the next `seconds` (a new test starts a new list)."""
+        with self._lock:
+            self._started = self.clock()
+            self._until, self._presses = self._started + seconds, []
+
+    def since(self, index: int) -> dict:
+        """Presses from `index` on, and whether the test still runs."""
+        with self._lock:
+            left = self._until - self.clock()
+            return {"presses": self._presses[index:], "running": left > 0, "left_s": round(max(left, 0), 1)}
+
+
+def build(settings: Settings, sim: bool, post: Callable, router: ButtonRouter | None = None):
+    """(panel or None, its pin map) for this box; button presses are posted to the engine loop
+    (through `router` when given: the panel test shows them instead while it runs)."""
+    on_button = router or ButtonRouter(post)
 
     if sim:
         pin_map = simulated_pin_map(settings)

@@ -17,7 +17,7 @@ from drivers.panel.mock import press_button
 FOREVER_S = 10 * 365 * 86400
 RATE = 8000
 MAX_AUDIO_S = 600
-LINE_ACTIONS = ("ring", "dtmf", "voice", "busy", "silence", "loopbreak", "unplug", "replug", "heard")
+LINE_ACTIONS = ("ring", "dtmf", "voice", "busy", "silence", "loopbreak", "unplug", "replug", "heard", "dialtone")
 
 
 def read_caller_audio(path: str) -> bytes:
@@ -109,7 +109,7 @@ class Simulation:
         """ring [caller number], dtmf DIGITS, voice HZ (the caller speaks a tone), busy (the caller
         hangs up: the exchange sends busy tone), loopbreak (hangs up with a loop-current break),
         silence (the caller goes quiet: only line noise), unplug / replug (the USB modem), heard FILE
-        (what the caller heard, as a WAV)."""
+        (what the caller heard, as a WAV), dialtone north_america|europe|none (none: a dead line)."""
         sim = self._sim(line)
         if action == "ring":
             return self.ring(line, options.get("caller_id", value or "5551234"), options.get("audio", ""),
@@ -129,6 +129,8 @@ class Simulation:
             sim.unplug()
         elif action == "replug":
             sim.replug()
+        elif action == "dialtone":  # what the exchange gives off hook: north_america, europe, or none (dead line)
+            sim.set_dial_tone(None if value in ("", "none") else value)
         elif action == "heard":
             with wave.open(value, "wb") as w:
                 w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)

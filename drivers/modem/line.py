@@ -27,16 +27,18 @@ class LineState(str, Enum):
     dialing = "dialing"        # outgoing: off hook, dial tone, digits, duplex stream
     in_call = "in_call"        # audio flows both ways
     hanging_up = "hanging_up"  # ending the stream, going on hook
+    testing = "testing"        # the technician's line test: off hook, listening for dial tone
 
 
 TRANSITIONS: dict[LineState, set[LineState]] = {
     LineState.offline: {LineState.idle},
-    LineState.idle: {LineState.ringing, LineState.dialing, LineState.offline},
+    LineState.idle: {LineState.ringing, LineState.dialing, LineState.offline, LineState.testing},
     LineState.ringing: {LineState.answering, LineState.idle, LineState.offline},
     LineState.answering: {LineState.in_call, LineState.hanging_up, LineState.offline},
     LineState.dialing: {LineState.in_call, LineState.hanging_up, LineState.offline},
     LineState.in_call: {LineState.hanging_up, LineState.offline},
     LineState.hanging_up: {LineState.idle, LineState.offline},
+    LineState.testing: {LineState.idle, LineState.offline},
 }
 
 
@@ -181,6 +183,16 @@ class Line:
     def hang_up(self, cause: HangupCause = HangupCause.local) -> list[Output]:
         self._require(LineState.hanging_up)
         return self._ended_call(cause) + self._move(LineState.hanging_up, cause.value) + [HangUp(cause)]
+
+    def start_test(self) -> list[Output]:
+        """The line test takes the line off hook; only an idle line (no call, not ringing) may."""
+        self._require(LineState.testing)
+        return self._move(LineState.testing, "line test")
+
+    def test_over(self) -> list[Output]:
+        if self.state is not LineState.testing:
+            return []  # the modem was lost meanwhile
+        return self._move(LineState.idle, "line test over, on hook")
 
     # -- outcomes of actions --
 

@@ -22,12 +22,14 @@ from drivers.modem import sequences as seq
 from drivers.modem.audio import FrameBuffer, codec_for
 from drivers.modem.channel import ModemChannel
 from drivers.modem.diagnostics import Diagnostics
+from drivers.modem.linetest import LineTestReport, judge
 from drivers.modem.errors import ModemError, PortLost
 from drivers.modem.line import (Answer, Dial, HangUp, HangupCause, IllegalTransition, Line,
                                 LineEvent, LineState)
 from drivers.modem.quirks import GENERIC, ModelQuirks
 from drivers.modem.settings import ModemFault, ModemSettings
 from drivers.modem.timing import FrameClock
+from drivers.modem.tones import hear_dial_tone
 from drivers.modem.voice import DuplexAudio
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ class Modem:
         self.bridge_clock = FrameClock()  # ticked by the media port each time the bridge takes a frame
         self.diagnostics_log = Diagnostics(wall_clock)
         self._line = Line(settings.line, clock)
+        self._clock = clock
+        self._dial_tone_at: float | None = None
+        self._capture: bytearray | None = None  # received audio kept for the line test
         self._line_lock = threading.RLock()
         self._channel = ModemChannel(url, self._modem_event, self._modem_audio, self._port_lost,
                                      open_port=open_port, read_timeout=settings.read_timeout)
@@ -101,6 +106,15 @@ class Modem:
     def hang_up(self) -> bool:
         return self._request(self._line.hang_up, HangupCause.local)
 
+    def line_test(self, done: Callable[[LineTestReport], None], listen_s: float = 2.0) -> bool:
+        """The technician's test of an idle line: identity, then off hook for `listen_s` (at least
+        until the dial-tone report may come) to judge dial tone, then on hook. `done(report)` is
+        called on the driver's control thread. False (and nothing done) when the line is not idle."""
+        if not self._request(self._line.start_test):
+            return False
+        self._jobs.put(lambda: self._line_test(done, listen_s))
+        return True
+
     def command(self, command: str, expect: tuple[str, ...] = ("OK",), timeout: float | None = None) -> list[str]:
         """One AT command outside calls (diagnostics, bench tests)."""
         if self._channel.in_voice_stream:
@@ -150,6 +164,8 @@ class Modem:
         if isinstance(event, p.CallerId):
             self.diagnostics_log.last_caller_id_raw = event.raw
         if event == p.Tone(p.ToneKind.dial_tone):
+            if not self._dial_tone.is_set():
+                self._dial_tone_at = self._clock()
             self._dial_tone.set()
         if not isinstance(event, (p.Echo, p.Text)):
             self.diagnostics_log.record("modem", repr(event)[:200])
@@ -157,6 +173,9 @@ class Modem:
 
     def _modem_audio(self, data: bytes) -> None:
         pcm = self._voice.received(data)
+        capture = self._capture
+        if capture is not None:
+            capture += pcm
         if pcm:
             self._apply(self._line.hear, pcm)
 
@@ -301,3 +320,55 @@ class Modem:
             if not left:
                 self._note("the modem did not confirm the end of the stream")
         seq.on_hook(self._channel, self.settings.timeouts, self._note)
+
+    # -- the line test (control thread) --
+
+    def _line_test(self, done: Callable[[LineTestReport], None], listen_s: float) -> None:
+        report = LineTestReport(model=self.quirks.name)
+        off_at = None
+        try:
+            if not self._still(LineState.testing):
+                raise ModemError("the line left the test before it began")
+            timeouts = self.settings.timeouts
+            report.identity = {"ATI0": " ".join(self._channel.command("ATI0", timeout=timeouts.command)),
+                               "ATI3": " ".join(self._channel.command("ATI3", timeout=timeouts.command))}
+            codec = self._prepare_voice()
+            self._voice.prepare(codec)
+            self._dial_tone.clear()
+            self._capture = bytearray()
+            off_at = self._clock()
+            seq.off_hook(self._channel, timeouts)
+            seq.start_receive(self._channel, timeouts)
+            self._listen(off_at, listen_s)
+        except ModemError as error:  # PortLost too: the control loop takes the line offline next
+            report.error = str(error)
+        finally:
+            heard = bytes(self._capture or b"")
+            self._capture = None
+            if off_at is not None:
+                report.waited_s = round(self._clock() - off_at, 2)
+                report.dial_tone_reported = self._dial_tone.is_set()
+                if report.dial_tone_reported and self._dial_tone_at is not None:
+                    report.reported_after_s = round(max(0.0, self._dial_tone_at - off_at), 2)
+                report.heard = hear_dial_tone(heard)
+            try:
+                self._end_stream_and_hang_up()
+            except ModemError as error:
+                report.error = report.error or f"could not hang up after the test: {error}"
+            self._apply(self._line.test_over)
+            report.last_caller_id_raw = self.diagnostics_log.last_caller_id_raw
+            judge(report)
+            self.diagnostics_log.record("line_test", report.verdict)
+            done(report)
+
+    def _listen(self, off_at: float, listen_s: float) -> None:
+        """Until `listen_s` of audio is in and the dial-tone report had its chance (bounded)."""
+        wanted = int(listen_s * 8000) * 2
+        give_up = off_at + max(listen_s, self.settings.dial_tone_timeout) + 2.0
+        while self._clock() < give_up and not self._stopping.is_set() and self._lost_error is None:
+            report_due = self._dial_tone.is_set() or self._clock() - off_at >= self.settings.dial_tone_timeout
+            if len(self._capture or b"") >= wanted and report_due:
+                return
+            self._stopping.wait(0.05)
+        if self._lost_error is not None:
+            raise PortLost(str(self._lost_error))

@@ -108,6 +108,11 @@ def start_duplex(modem: Commands, timeouts: Timeouts) -> None:
     modem.command("AT+VTR", expect=("CONNECT",), timeout=timeouts.command)
 
 
+def start_receive(modem: Commands, timeouts: Timeouts) -> None:
+    """Receive-only voice stream (the line test listens; the host sends no audio)."""
+    modem.command("AT+VRX", expect=("CONNECT",), timeout=timeouts.command)
+
+
 def dial_digits(modem: Commands, number: str, quirks: q.ModelQuirks, timeouts: Timeouts) -> None:
     if not number:
         return

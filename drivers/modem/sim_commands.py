@@ -23,6 +23,7 @@ class CommandState:
     last_audio_byte: int | None = None
     last_write: float = 0.0
     worst_write_gap: float = 0.0  # the simulator's own stalls: a real modem never has them
+    dial_tone: bool = False       # off hook for an outgoing call, nothing dialled yet: the exchange's dial tone
 
 
 def reply(*lines: str) -> bytes:
@@ -82,18 +83,20 @@ def _voice_command(sim: "SimulatedModem", command: str, now: float) -> bytes:
         _off_hook(sim, now)
         return OK
     if command in ("AT+VLS=0", "ATH", "ATH0"):
-        state.off_hook = False
+        state.off_hook = state.dial_tone = False
         return OK
     if command.startswith("ATD"):
         number = command[3:].lstrip("TP").rstrip(";")
         sim.dialled.append(number)
+        state.dial_tone = False
         if not state.off_hook:
             state.off_hook = True
         return reply(sim.dial_result)
     if command.startswith("AT+VTS="):
         sim.dialled.append("".join(command.split("=", 1)[1].split(",")))
+        state.dial_tone = False
         return OK
-    if command == "AT+VTR":
+    if command in ("AT+VTR", "AT+VRX"):  # duplex, or receive only (the host then sends no audio)
         if not (state.off_hook and state.vsm):
             return ERROR
         state.voice, state.voice_started, state.samples_sent = True, now, 0
@@ -115,4 +118,6 @@ def _off_hook(sim: "SimulatedModem", now: float) -> None:
         sim._scheduled = [item for item in sim._scheduled if item[1] not in ("ring", "text")]
     else:
         sim._on_answer = []  # an outgoing call: nothing of an unanswered incoming one carries over
-        sim._schedule(now + 0.15, "in_band", "d")  # dial tone, reported as DLE d
+        if sim.dial_tone is not None:  # a dead line has none: no report, no tone
+            state.dial_tone = True
+            sim._schedule(now + 0.15, "in_band", "d")  # dial tone, reported as DLE d

@@ -23,7 +23,8 @@ from drivers.modem.audio import Codec, codec_for
 from drivers.modem.protocol import DleSplitter, shield
 from drivers.modem.quirks import SampleFormat
 from drivers.modem.sim_commands import CommandState, answer_command
-from drivers.modem.sim_phone import FarEndPhone
+from drivers.modem.sim_phone import FarEndPhone, SilenceSource, ToneSource
+from drivers.modem.tones import DIAL_TONES
 
 DLE, ETX = 0x10, 0x03
 CHUNK = 80  # samples per write: 10 ms
@@ -76,6 +77,8 @@ class SimulatedModem:
         self.dialled: list[str] = []      # ATD numbers and AT+VTS digits
         self.answered_after_rings: int | None = None
         self.dial_result = "OK"
+        self.dial_tone: str | None = "north_america"  # what the exchange plays off hook (None: a dead line)
+        self._dial_tone_source = ToneSource(DIAL_TONES["north_america"], 0.2)
         self._deadline = time.monotonic() + lifetime
         self._lock = threading.RLock()
         self._scheduled: list[tuple[float, str, object]] = []   # (due, kind, payload)
@@ -164,6 +167,15 @@ class SimulatedModem:
             with self._lock:
                 for second in range(30):
                     self._schedule(now + 0.5 + second, "in_band", "b")
+
+    def set_dial_tone(self, kind: str | None) -> None:
+        """The exchange's dial tone off hook: a key of tones.DIAL_TONES, or None for a dead line (no
+        loop current: no dial tone reported or heard, only silence)."""
+        if kind is not None and kind not in DIAL_TONES:
+            raise ValueError(f"dial tone {kind!r}: one of {', '.join(DIAL_TONES)}, or none")
+        with self._lock:
+            self.dial_tone = kind
+            self._dial_tone_source = ToneSource(DIAL_TONES[kind], 0.2) if kind else SilenceSource()
 
     def loop_break(self) -> None:
         self.in_band("l")
@@ -262,7 +274,8 @@ class SimulatedModem:
         due = int((now - state.voice_started) * 8000) - state.samples_sent
         if due < CHUNK:
             return
-        samples = self.phone.samples(min(due, 20 * CHUNK))
+        source = self._dial_tone_source if state.dial_tone else self.phone
+        samples = source.samples(min(due, 20 * CHUNK))
         state.samples_sent += len(samples)
         state.worst_write_gap = max(state.worst_write_gap, now - state.last_write)
         state.last_write = now

@@ -165,3 +165,55 @@ class SilenceMeter:
         elif samples.size:
             self.silent_samples = 0
         return self.silent_samples / RATE
+
+
+# --- Dial tone (the line test) --------------------------------------------------------------------
+
+DIAL_TONES = {
+    "north_america": (350.0, 440.0),  # also the UK's
+    "europe": (425.0,),               # CEPT: most of continental Europe
+}
+DIAL_BLOCK = 800  # 100 ms: 10 Hz bins, enough to tell 425 Hz from 440 Hz
+
+
+@dataclass(frozen=True)
+class DialToneHeard:
+    """What the line carried while off hook: which dial tone (None: none), how much of it, how loud."""
+
+    kind: str | None
+    seconds: float        # 100 ms blocks classified as that dial tone
+    listened: float       # seconds of audio judged
+    level_dbfs: float     # of the whole capture, without DC
+
+    def describe(self) -> str:
+        if self.kind is None:
+            return f"no dial tone in {self.listened:.1f} s of audio (level {self.level_dbfs:.0f} dBFS)"
+        hz = "+".join(f"{f:g}" for f in DIAL_TONES[self.kind])
+        return (f"{self.kind} dial tone ({hz} Hz) for {self.seconds:.1f} of {self.listened:.1f} s,"
+                f" level {self.level_dbfs:.0f} dBFS")
+
+
+def hear_dial_tone(pcm: bytes, min_share: float = 0.7, min_level_dbfs: float = -45.0) -> DialToneHeard:
+    """Classify 16-bit PCM heard off hook. A dial tone is steady: it must fill at least `min_share` of
+    the blocks (speech, noise or a busy cadence do not)."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    whole = len(samples) - len(samples) % DIAL_BLOCK
+    blocks = samples[:whole].reshape(-1, DIAL_BLOCK) if whole else np.zeros((0, DIAL_BLOCK))
+    level = level_dbfs(samples - samples.mean()) if samples.size else -120.0
+    counts = {kind: 0 for kind in DIAL_TONES}
+    shares = {kind: ToneShare(freqs, DIAL_BLOCK) for kind, freqs in DIAL_TONES.items()}
+    for block in blocks:
+        block = block - block.mean()
+        if level_dbfs(block) < min_level_dbfs:
+            continue
+        for kind in DIAL_TONES:
+            found = shares[kind](block)
+            each = 0.25 if len(found) > 1 else min_share  # both components of a dual tone
+            if found.sum() >= min_share and (found >= each).all():
+                counts[kind] += 1
+                break
+    listened = len(blocks) * DIAL_BLOCK / RATE
+    kind = max(counts, key=counts.get) if blocks.size else None
+    if kind is None or counts[kind] < min_share * len(blocks):
+        return DialToneHeard(None, 0.0, listened, level)
+    return DialToneHeard(kind, counts[kind] * DIAL_BLOCK / RATE, listened, level)

@@ -16,7 +16,7 @@ from typing import Callable
 
 from firmware import events as ev
 from firmware import prompts, settings as settings_mod
-from firmware.control import SOCKET_NAME, callers
+from firmware.control import SOCKET_NAME, callers, technician
 from firmware.store import db as dbmod, queries, recording_files
 
 log = logging.getLogger(__name__)
@@ -25,13 +25,14 @@ REPLY_TIMEOUT_S = 10
 
 class ControlServer:
     def __init__(self, data_dir: Path, post: Callable, writer, info: dict, simulation=None, panel=None,
-                 edge=None, retention=None, restart: Callable[[], None] | None = None):
+                 edge=None, retention=None, restart: Callable[[], None] | None = None, buttons=None):
         self.data_dir, self.post, self.writer, self.info = Path(data_dir), post, writer, info
         self.edge = edge  # the SIP edge (firmware/edge), or None when the engine faces the network itself
         self.retention = retention  # firmware.store.retention.Retention: applies the recordings policy
         self.restart = restart  # stops the engine with the exit code that asks systemd to start it again
         self.simulation = simulation  # the far ends of simulated hardware (`switchboard sim ...`)
         self.panel = panel
+        self.buttons = buttons  # firmware.panels.ButtonRouter: the panel test's live presses
         self.path = self.data_dir / SOCKET_NAME
         self._server = None
         self._lock = threading.Lock()  # one configuration change at a time
@@ -58,6 +59,10 @@ class ControlServer:
             "retention_run": self._retention_run,
             "restart": self._restart,
             "restore": self._restore,
+            "line_test": lambda req: technician.line_test(self, req),
+            "headset_test": lambda req: technician.headset_test(self, req),
+            "panel_presses": lambda req: technician.panel_presses(self, req),
+            "headset_level": lambda req: technician.headset_level(self, req),
         }
 
     def start(self) -> None:
@@ -111,6 +116,10 @@ class ControlServer:
         if not 0 < seconds <= 120:
             raise ValueError("seconds must be between 0 and 120")
         self.panel.blink_all(seconds)
+        if self.buttons is not None:
+            self.buttons.watch(seconds)
+            return (f"every panel LED blinks for {seconds:g} s, then shows its state again; press each"
+                    " button: presses are shown here and do nothing else until the test ends")
         return f"every panel LED blinks for {seconds:g} s, then shows its state again"
 
     def _watchdog_test(self, req: dict) -> str:

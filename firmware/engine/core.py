@@ -24,6 +24,7 @@ from firmware.engine.outbound import OutboundFlow
 from firmware.engine.ports import DialFailed, Indicators, NoIndicators, Telephony, Timer, Timers
 from firmware.engine.queueing import Attempt, QueueState, announcement
 from firmware.engine.session import Recording, Session
+from firmware.engine.technician import TechnicianMixin
 from firmware.engine.states import CALL_TRANSITIONS, CallState, OperatorState, check
 from firmware.engine.transfer import TransferMixin
 from firmware.engine.voicemail import VoicemailFlow
@@ -39,7 +40,7 @@ CALLBACK_TICK_S = 5.0
 may have opened, a callback may be past its give-up time)."""
 
 
-class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundFlow):
+class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundFlow, TechnicianMixin):
     def __init__(self, settings: Settings, tel: Telephony, store, timers: Timers, data_dir,
                  clock: Callable[[], float], wall: Callable[[], dt.datetime], hours_override: str = "auto",
                  indicators: Indicators | None = None, disk_free: Callable[[], int] | None = None,
@@ -713,6 +714,7 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundF
         for s in list(self.sessions.values()):
             disposition = "answered" if s.state == CallState.connected else "failed"
             self._end(s, disposition, "engine shut down")
+        self.end_technician_tests()  # no pjsua2 player or recorder may outlive the library
 
     # --- helpers ----------------------------------------------------------------------------------
     def _set_state(self, s: Session, state: CallState) -> None:

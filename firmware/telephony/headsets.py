@@ -21,6 +21,7 @@ from drivers.audio import DeviceNotFound, HeadsetPresence, SoundCard, pick_devic
 from drivers.audio.devices import validated
 from firmware import events as ev
 from firmware.engine.ports import DialFailed
+from firmware.telephony.headset_test import TestMedia
 from firmware.telephony.stations import Ringer, SimulatedStation
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,22 @@ class SimulatedHeadsets:
         if station in self.absent:
             raise DialFailed(f"station {station}'s headset is unplugged")
         return SimulatedStation(station, leg, voice_file, self.record_dir, self.ring_file)
+
+    def test_media(self, station: str, voice_file: str | None) -> TestMedia:
+        """The headset test's ends: a recorder is the ear (what the headset played), the station's voice
+        prompt is the microphone (none: a silent microphone)."""
+        import pjsua2 as pj
+        if station in self.absent:
+            raise DialFailed(f"station {station}'s headset is unplugged")
+        ear_path = self.record_dir / station / "headset-test.wav"
+        ear_path.parent.mkdir(parents=True, exist_ok=True)
+        ear = pj.AudioMediaRecorder()
+        ear.createRecorder(str(ear_path))
+        mouth = None
+        if voice_file:
+            mouth = pj.AudioMediaPlayer()
+            mouth.createPlayer(voice_file, 0)
+        return TestMedia(ear, mouth, str(ear_path))
 
     def update(self, presence: HeadsetPresence) -> list:
         (self.absent.discard if presence.present else self.absent.add)(presence.station)
@@ -84,6 +101,14 @@ class AlsaHeadsets:
             raise DialFailed(f"station {station} has no headset plugged in")
         self.in_use[id(device)] = self.in_use.get(id(device), 0) + 1
         return HeadsetStation(device, self.ring_file, self._released)
+
+    def test_media(self, station: str, voice_file: str | None) -> TestMedia:
+        """The headset test's ends: the headset's sound device is both."""
+        device = self.devices.get(station)
+        if device is None:
+            raise DialFailed(f"station {station} has no headset plugged in")
+        self.in_use[id(device)] = self.in_use.get(id(device), 0) + 1
+        return TestMedia(device, device, None, lambda: self._released(device))
 
     def update(self, presence: HeadsetPresence) -> list:
         self._retire(presence.station)

@@ -391,6 +391,29 @@ class PjsuaTelephony:
         """A modem line's identity, settings, last raw caller ID and recent line events."""
         return self.modem_lines[line].modem.diagnostics() if line in self.modem_lines else None
 
+    def line_test(self, line: str):
+        """Start a modem line's test in its driver (off this loop); a Future gets the report (a dict)."""
+        from concurrent.futures import Future
+        modem_line = self.modem_lines.get(line)
+        if modem_line is None:
+            raise ValueError(f"line {line} has no modem open")
+        future: Future = Future()
+        if not modem_line.modem.line_test(lambda report: future.set_result(report.as_dict())):
+            raise ValueError(f"line {line} is {modem_line.state}: the test needs it idle (on hook, no call,"
+                             " not ringing)")
+        return future
+
+    def headset_test(self, station: str, folder):
+        """Start a station's headset test (tone in, microphone recorded); `.finish()` ends it."""
+        from pathlib import Path
+        from firmware.telephony.headset_test import HeadsetTest
+        media = self.station_factory.test_media(station, self.files.get(self.voices.get(station)))
+        try:
+            return HeadsetTest(station, media, Path(folder))
+        except pj.Error as exc:
+            media.close()
+            raise DialFailed(f"station {station}: the headset test could not start: {exc.reason}") from None
+
     def add_modem_line(self, line: ModemLine) -> None:
         self.modem_lines[line.name] = line
         line.modem.start()

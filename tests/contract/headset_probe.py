@@ -34,6 +34,21 @@ def size(path: str | None) -> int:
     return os.path.getsize(path) if path and os.path.exists(path) else 0
 
 
+def headset_test(ep, headsets, station: str, work: Path, seconds: float) -> dict:
+    """The technician's headset test on this headset, measured as the engine measures it."""
+    from firmware import headset_check
+    from firmware.telephony.headset_test import HeadsetTest
+    try:
+        media = headsets.test_media(station, None)
+    except DialFailed as exc:
+        return {"refused": str(exc)}
+    test = HeadsetTest(station, media, work / "headset-tests")
+    pump(ep, seconds)
+    result = headset_check.check(test.finish())
+    del test
+    return {**result, "in_use_after": sum(headsets.in_use.values())}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", required=True)
@@ -41,6 +56,8 @@ def main() -> int:
     parser.add_argument("--identity", required=True)
     parser.add_argument("--played", help="where the test PCM writes what the headset played")
     parser.add_argument("--seconds", type=float, default=1.2)
+    parser.add_argument("--headset-test", action="store_true",
+                        help="run the technician's headset test instead of ringing and answering")
     args = parser.parse_args()
     work = Path(args.root) / "work"
     work.mkdir(parents=True, exist_ok=True)
@@ -63,8 +80,14 @@ def main() -> int:
     events = [headsets.update(p) for p in found]
     report["events"] = [[e.station, e.present, e.detail] for batch in events for e in batch]
     report["devices"] = [d.name for d in ep.audDevManager().enumDev2()]
+    if args.headset_test:
+        report["headset_test"] = headset_test(ep, headsets, args.station, work, args.seconds)
+        station = None
+    else:
+        station = None
     try:
-        station = headsets(args.station, f"{args.station}#1", None)
+        if not args.headset_test:
+            station = headsets(args.station, f"{args.station}#1", None)
     except DialFailed as exc:
         report["dial"] = str(exc)
         station = None

@@ -40,9 +40,10 @@ pcm.{name} {{
 """
 
 
-def probe(python: str, tree: Path, identity: str, home: Path | None = None, played: Path | None = None) -> dict:
+def probe(python: str, tree: Path, identity: str, home: Path | None = None, played: Path | None = None,
+          extra: tuple[str, ...] = ()) -> dict:
     env = {**os.environ, **({"HOME": str(home)} if home else {})}
-    argv = [python, "-m", "tests.contract.headset_probe", "--root", str(tree), "--identity", identity]
+    argv = [python, "-m", "tests.contract.headset_probe", "--root", str(tree), "--identity", identity, *extra]
     result = subprocess.run(argv + (["--played", str(played)] if played else []), cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, f"probe exited {result.returncode}:\n{result.stderr[-3000:]}"
@@ -86,6 +87,57 @@ def test_from_source_pjsua2_opens_the_headset_rings_it_and_stops_on_answer(tmp_p
     answered = heard(raw[report["played_at_answer"] // 2:])
     assert ("tone", RING_HZ) in ringing, ringing
     assert answered and all(kind == "tone" and hz == 600 for kind, hz in answered), answered
+
+
+MIC_ASOUNDRC = """
+pcm.{name} {{
+    type asym
+    playback.pcm {{ type file; slave.pcm "null"; file "{played}"; format "raw" }}
+    capture.pcm {{ type file; slave.pcm "null"; file "/dev/null"; infile "{spoken}"; format "raw" }}
+    hint {{ show on; description "switchboard test headset with a microphone" }}
+}}
+"""
+
+
+def test_from_source_pjsua2_headset_test_plays_the_tone_and_measures_the_microphone(tmp_path):
+    """The technician's headset test on the real ALSA path: the tone reaches the headset, and the level
+    comes from what its microphone (an alsa-lib file PCM reading a 700 Hz tone) captured."""
+    python = os.environ.get(SRC_PYTHON_ENV)
+    if not python:
+        pytest.skip(f"set {SRC_PYTHON_ENV} to a Python with the from-source pjsua2 (make pjsua2)")
+    home, tree, played, spoken = tmp_path / "home", tmp_path / "tree", tmp_path / "played.raw", tmp_path / "mic.raw"
+    home.mkdir()
+    t = np.arange(8000 * 30) / 8000
+    (0.3 * 32767 * np.sin(2 * np.pi * 700 * t)).astype("<i2").tofile(spoken)
+    (home / ".asoundrc").write_text(MIC_ASOUNDRC.format(name=PCM, played=played, spoken=spoken))
+    FakeSoundTree(tree).plug(FakeCard(PCM, "1-1.3"))
+    report = probe(python, tree, PCM, home=home, played=played, extra=("--headset-test", "--seconds", "2"))
+    test = report["headset_test"]
+    assert test["ok"] and test["ear"] is None and test["in_use_after"] == 0, test
+    # The tone is at -10.5 dBFS peak; the file device is not paced by a clock, so the RMS (over gaps
+    # of underrun silence) is lower than a real microphone's would be.
+    assert abs(test["input"]["peak_dbfs"] - (-10.5)) < 1.5 and test["verdict"].startswith("microphone input OK"), test
+    # The unpaced capture hands the bridge only a few frames: what reached them is the 700 Hz tone.
+    mic = _mic(test["mic"])
+    frames = mic[: len(mic) // 160 * 160].reshape(-1, 160)
+    sound = frames[np.abs(frames).max(axis=1) > 0].reshape(-1).astype(float)
+    assert len(sound) >= 160 and abs(np.argmax(np.abs(np.fft.rfft(sound))) * 8000 / len(sound) - 700) <= 50
+    played_tones = heard(np.fromfile(played, dtype="<i2"))
+    assert played_tones and all(kind == "tone" and abs(hz - 1000) <= 10 for kind, hz in played_tones), played_tones
+
+
+def _mic(path: str) -> np.ndarray:
+    from firmware.headset_check import read_pcm
+    return read_pcm(path)[1].astype(np.int16)
+
+
+def test_this_pjsua2_refuses_the_headset_test_without_sound_devices(tmp_path):
+    tree = tmp_path / "tree"
+    FakeSoundTree(tree).plug(FakeCard("Headset", "1-1.3"))
+    report = probe(sys.executable, tree, "Headset", extra=("--headset-test",))
+    if report["devices"]:
+        pytest.skip("this pjsua2 has sound devices: the from-source test above covers it")
+    assert report["headset_test"] == {"refused": "station st1 has no headset plugged in"}
 
 
 def test_bench_headset_rings(tmp_path):

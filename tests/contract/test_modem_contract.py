@@ -282,3 +282,46 @@ def test_the_caller_id_region_is_set_where_the_modem_has_the_command(bench, far_
         assert bool(refused) is (bench.expected_model == "usr5637")
     finally:
         modem.close()
+
+
+def run_line_test(modem, listen_s=1.5):
+    import queue
+    reports = queue.Queue()
+    assert modem.line_test(reports.put, listen_s=listen_s)
+    report = reports.get(timeout=20)
+    wait_state(modem, LineState.idle)
+    return report
+
+
+@pytest.mark.parametrize("bench", ["usr5637", "real"], indirect=True)
+def test_line_test_finds_dial_tone_by_report_and_by_ear(bench, modem):
+    report = run_line_test(modem)
+    assert report.ok, report.verdict
+    assert report.identity["ATI0"] and report.heard.kind is not None
+    if bench.simulator:
+        assert report.dial_tone_reported and report.heard.kind == "north_america"
+        assert "AT+VLS=1" in bench.simulator.commands and "AT+VRX" in bench.simulator.commands
+        assert not bench.simulator.state.off_hook  # hung up again
+
+
+@pytest.mark.parametrize("tone", ["europe", None])
+def test_line_test_tells_a_european_dial_tone_and_a_dead_line(far_end, modem, tone):
+    far_end.set_dial_tone(tone)
+    report = run_line_test(modem)
+    if tone:
+        assert report.ok and report.heard.kind == "europe", report.verdict
+    else:
+        assert not report.ok and not report.dial_tone_reported and report.heard.kind is None
+        assert report.verdict.startswith("NO DIAL TONE") and "cable" in report.verdict
+    assert not far_end.state.off_hook
+
+
+def test_line_test_refused_during_a_call_and_calls_answered_after_it(far_end, modem, events):
+    answer_a_call(far_end, events)
+    assert not modem.line_test(lambda report: None)  # a call is up: never off hook on top of it
+    assert modem.hang_up()
+    wait_state(modem, LineState.idle)
+    assert run_line_test(modem).ok
+    far_end.ring(4, SimCallerId(number="5550100"))
+    connected = events.wait_for(CallConnected, where=lambda e: e.caller_id and e.caller_id.number == "5550100")
+    assert connected.direction == "incoming"

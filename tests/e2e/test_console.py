@@ -101,3 +101,43 @@ def test_wrong_password_three_times_ends_the_session(make_engine, cable):
         assert "the right one" not in cable.seen
     finally:
         shell.kill()
+
+
+def test_line_test_headset_test_and_panel_test_over_the_serial_console(make_engine, cable):
+    engine = make_engine(box(modem=True))
+    engine.wait_for(lambda: engine.status()["lines"][1]["state"] == "idle", what="modem line up")
+    from firmware.console import Passwords
+    Passwords(engine.data_dir).set("technician1")
+    shell = console(engine, cable)
+    try:
+        cable.expect("technician password: ")
+        cable.type("technician1\r")
+        cable.expect("switchboard> ")
+        cable.type("line-t\t")  # TAB completes the new commands like the others
+        cable.expect("line-test ")
+        cable.type("ana\t")  # and the configured lines' names
+        cable.expect("analog ")
+        cable.type("\r")
+        screen = cable.expect("switchboard> ", timeout=40)
+        assert "analog (modem): OK" in screen and "reported by the modem (DLE d): yes" in screen
+        assert "350+440 Hz" in screen and "dial tone OK" in screen
+        engine.cli("sim", "line", "analog", "dialtone", "none")  # the line goes dead
+        cable.type("line-test analog\r")
+        screen = cable.expect("switchboard> ", timeout=40)
+        assert "analog (modem): FAILED" in screen and "NO DIAL TONE" in screen
+        cable.type("headset-t\t")
+        cable.expect("headset-test ")
+        cable.type("--sec\t")
+        cable.expect("--seconds ")
+        cable.type("2 s\t")
+        cable.expect("st1 ")
+        cable.type("\r")
+        screen = cable.expect("switchboard> ", timeout=40)
+        assert "microphone input OK" in screen
+        assert "s  RMS  -1" in screen  # the level shown live while the tone played (about -13 dBFS)
+        cable.type("help line-test\r")
+        assert "dial tone" in cable.expect("switchboard> ")
+        cable.type("exit\r")
+        assert shell.wait(10) == 0
+    finally:
+        shell.kill()

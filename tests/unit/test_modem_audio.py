@@ -212,3 +212,27 @@ def test_try_pop_waits_instead_of_counting_an_underrun():
     buffer.push(frame(1))
     assert buffer.try_pop() == frame(1) and buffer.try_pop() is None
     assert buffer.stats().underruns == 0
+
+
+def _tone_pcm(freqs, seconds=2.0, level=0.2, rate=8000):
+    import numpy as np
+    t = np.arange(int(seconds * rate)) / rate
+    wave = sum(np.sin(2 * np.pi * f * t) for f in freqs) / max(1, len(freqs))
+    return (wave * level * 32767).astype("<i2").tobytes()
+
+
+def test_dial_tone_is_told_apart_from_busy_tone_other_tones_and_silence():
+    import numpy as np
+    from drivers.modem.tones import hear_dial_tone
+    assert hear_dial_tone(_tone_pcm((350, 440))).kind == "north_america"
+    assert hear_dial_tone(_tone_pcm((425,))).kind == "europe"
+    assert hear_dial_tone(_tone_pcm((440,))).kind is None
+    assert hear_dial_tone(_tone_pcm((1000,))).kind is None
+    assert hear_dial_tone(bytes(32000)).kind is None
+    busy = np.frombuffer(_tone_pcm((480, 620)), dtype="<i2").copy()
+    assert hear_dial_tone(busy.tobytes()).kind is None
+    gated = np.frombuffer(_tone_pcm((350, 440)), dtype="<i2").copy()
+    gated[(np.arange(len(gated)) // 4000) % 2 == 1] = 0  # a cadence, not steady: not a dial tone
+    assert hear_dial_tone(gated.tobytes()).kind is None
+    heard = hear_dial_tone(_tone_pcm((350, 440), level=0.1))
+    assert heard.seconds >= 1.9 and -30 < heard.level_dbfs < -15 and "350+440 Hz" in heard.describe()
