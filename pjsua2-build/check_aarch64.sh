@@ -6,8 +6,7 @@
 # BYE and a clean libDestroy. Each step is printed with its time. `make pjsua2-aarch64` runs it
 # after the build; `make pjsua2-aarch64-check` alone.
 #
-#   bash pjsua2-build/check_aarch64.sh [WHEEL]    (root; default: the newest build/pjsua2-aarch64/dist
-#                                                 wheel)
+#   bash pjsua2-build/check_aarch64.sh [WHEEL]    (root; default: the wheel in build/pjsua2-aarch64/dist)
 # environment: PJSUA2_CHECK_DIR (default build/pjsua2-aarch64: the root filesystem goes in rootfs/),
 #              PYTHON (this machine's interpreter with pip, used to install into the arm64 venv),
 #              DEBIAN_MIRROR.
@@ -30,9 +29,14 @@ step() {
 	last=$now
 }
 
-wheel=${1:-$(ls -t "$repo"/build/pjsua2-aarch64/dist/pjsua2_python-*-linux_aarch64.whl 2>/dev/null | head -n 1 || true)}
+wheel=${1:-}
+if [ -z "$wheel" ]; then  # the last of the build's wheels in version order
+	for found in "$build"/dist/pjsua2_python-*-linux_aarch64.whl; do
+		[ -f "$found" ] && wheel=$found
+	done
+fi
 if [ -z "$wheel" ] || [ ! -f "$wheel" ]; then
-	echo "no aarch64 pjsua2 wheel (${1:-build/pjsua2-aarch64/dist}): build it with 'make pjsua2-aarch64'" >&2
+	echo "no aarch64 pjsua2 wheel (${1:-$build/dist}): build it with 'make pjsua2-aarch64'" >&2
 	exit 2
 fi
 case "$wheel" in
