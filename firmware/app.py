@@ -14,7 +14,7 @@ from pathlib import Path
 
 from drivers.modem import Modem
 from firmware import panels, prompts, settings as settings_mod
-from firmware.events import DeviceEvent
+from firmware.events import DeviceEvent, IncomingCall
 from firmware.simulation import Simulation
 from firmware.indicator_worker import IndicatorWorker
 from firmware.notify import Notifier
@@ -123,7 +123,7 @@ def run(options: Options) -> int:
     except prompts.PromptError as exc:
         log.error("some prompts could not be made: %s", exc)
 
-    loop = Loop()
+    loop = Loop(urgent=(IncomingCall,))  # a waiting INVITE's 200 first (see Loop)
     ring_file = ring_tone(data_dir / "tones")
     if options.sim:
         stations = SimulatedHeadsets(data_dir / "stations", ring_file)
