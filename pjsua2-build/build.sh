@@ -119,7 +119,17 @@ on_exit() {
 }
 trap on_exit EXIT
 
-deb_installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+# With a second architecture added (the cross build) a bare name matches both installed copies:
+# ask for this machine's copy, and by the bare name for packages of architecture "all".
+deb_installed() {
+  local status
+  case "$1" in
+    *:*) status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) ;;
+    *) status=$(dpkg-query -W -f='${Status}' "$1:$(dpkg --print-architecture)" 2>/dev/null ||
+                dpkg-query -W -f='${Status}' "$1" 2>/dev/null) ;;
+  esac
+  [ "$status" = "install ok installed" ]
+}
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
