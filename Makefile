@@ -58,6 +58,21 @@ clean:
 pjsua2: $(STAMP)
 	PJPROJECT_SRC='$(PJPROJECT_SRC)' PJSUA2_BUILD_DIR='$(PJSUA2_BUILD_DIR)' bash pjsua2-build/build.sh $(abspath $(PY))
 
+# `make pjsua2-aarch64`: the same build for the Pi, cross-compiled on an x86-64 Debian 12 machine (Debian's
+# arm64 cross compiler and multiarch libraries, installed by the script), then proven on arm64 under qemu
+# by pjsua2-build/check_aarch64.sh (`make pjsua2-aarch64-check` alone). The wheel is kept in
+# $(PJSUA2_AARCH64_DIR)/dist, where `make image` picks it up. See README, "Building pjsua2 from source".
+PJSUA2_AARCH64_DIR ?= $(CURDIR)/build/pjsua2-aarch64
+PJSUA2_AARCH64_WHEEL = $(lastword $(sort $(wildcard $(PJSUA2_AARCH64_DIR)/dist/pjsua2_python-*-linux_aarch64.whl)))
+.PHONY: pjsua2-aarch64 pjsua2-aarch64-check
+pjsua2-aarch64: $(STAMP)
+	PJPROJECT_SRC='$(PJPROJECT_SRC)' PJSUA2_BUILD_DIR='$(PJSUA2_AARCH64_DIR)' PJSUA2_ARCH=aarch64 \
+	  bash pjsua2-build/build.sh $(abspath $(PY))
+	@$(MAKE) --no-print-directory pjsua2-aarch64-check
+
+pjsua2-aarch64-check: $(STAMP) test-deps arm64-binfmt
+	PYTHON=$(abspath $(PY)) PJSUA2_CHECK_DIR='$(PJSUA2_AARCH64_DIR)' bash pjsua2-build/check_aarch64.sh $(PJSUA2_AARCH64_WHEEL)
+
 # `make bench`: the load benchmark. SIPp callers dial a line, press 1 in the IVR (RFC 4733), queue and are
 # connected to SIPp operators, every call recorded; several concurrency levels (capped to what the pjsua2
 # build allows); a table on stdout and JSON in bench/results/. `make soak`: a steady load for SOAK_MINUTES,
@@ -103,15 +118,15 @@ reliability: $(STAMP) test-deps
 	$(PY) -m reliability --python $(REL_PYTHON) $(if $(REL_TARGET),--target $(REL_TARGET)) $(REL_ARGS)
 
 # `make image`: the Raspberry Pi OS Lite 64-bit image (pi-gen; a machine with internet, root). The aarch64
-# pjsua2 wheel comes from PJSUA2_WHEEL=path. `make bundle`: a release bundle for `switchboard update`.
-# See README, "The Pi image" and "Updates".
+# pjsua2 wheel comes from PJSUA2_WHEEL=path, by default the one `make pjsua2-aarch64` built (if any).
+# `make bundle`: a release bundle for `switchboard update`. See README, "The Pi image" and "Updates".
 PJSUA2_WHEEL ?=
 BUNDLE_DIR ?= $(CURDIR)/build/bundle
 
 .PHONY: image image-smoke bundle arm64-binfmt
 
 image: $(STAMP)
-	PYTHON=$(abspath $(PY)) PJSUA2_WHEEL='$(PJSUA2_WHEEL)' bash image/build.sh
+	PYTHON=$(abspath $(PY)) PJSUA2_WHEEL='$(or $(PJSUA2_WHEEL),$(PJSUA2_AARCH64_WHEEL))' bash image/build.sh
 
 image-smoke: $(STAMP) test-deps arm64-binfmt
 	PYTHON=$(abspath $(PY)) bash image/smoke.sh

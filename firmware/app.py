@@ -15,7 +15,7 @@ from pathlib import Path
 
 from drivers.modem import Modem
 from firmware import panels, prompts, settings as settings_mod
-from firmware.events import DeviceEvent
+from firmware.events import DeviceEvent, IncomingCall
 from firmware.simulation import Simulation
 from firmware.startup import Timeline
 from firmware.indicator_worker import IndicatorWorker
@@ -140,7 +140,7 @@ def run(options: Options) -> int:
         log.error("some prompts could not be made: %s", exc)
     timeline.mark("prompts")
 
-    loop = Loop()
+    loop = Loop(urgent=(IncomingCall,))  # a waiting INVITE's 200 first (see Loop)
     ring_file = ring_tone(data_dir / "tones")
     if options.sim:
         stations = SimulatedHeadsets(data_dir / "stations", ring_file)

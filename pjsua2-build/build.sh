@@ -2,7 +2,8 @@
 # Builds pjproject's pjsua2 SWIG Python binding from source with Switchboard's config_site.h, packs
 # it as a wheel and installs it into a Python environment in place of the PyPI wheel
 # `pjsua2-python` (which allows 4 calls and has no sound devices). `make pjsua2` runs it with the
-# project's venv. Works on x86-64 and aarch64 Debian 12 / Raspberry Pi OS (no arch-specific flags).
+# project's venv. Works on x86-64 and aarch64 Debian 12 / Raspberry Pi OS (no arch-specific flags),
+# and cross-builds the aarch64 wheel for the Pi image on an x86-64 Debian 12 machine.
 #
 # usage: pjsua2-build/build.sh [PYTHON]          PYTHON: the interpreter to build for (default: python3)
 #
@@ -14,6 +15,11 @@
 #   PJSUA2_BUILD_DIR=DIR    where to build (default: <repo>/build/pjsua2); the wheel goes to DIR/dist
 #   PJSUA2_INSTALL=0        only build the wheel (e.g. for the Pi image); default 1 installs it
 #   JOBS=N                  parallel make jobs (default: nproc)
+#   PJSUA2_ARCH=aarch64     the machine to build for (default: this one). Another one than this
+#                           machine's is a cross build: Debian's cross compiler and that machine's
+#                           libraries and Python 3.11 headers (multiarch, installed here), a wheel
+#                           tagged for it and not installed (pjsua2-build/check_arm64.sh runs it
+#                           under qemu). PYTHON then only runs SWIG's generator and the packing.
 set -euo pipefail
 
 PJPROJECT_VERSION=2.15.1
@@ -46,6 +52,20 @@ DEBS=(build-essential pkg-config swig libasound2-dev libssl-dev libopus-dev)
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
+# The target machine. Cross: Debian's multiarch names for it (the only cross target so far is the Pi).
+TARGET_ARCH=${PJSUA2_ARCH:-$(uname -m)}
+CROSS=""
+if [ "$TARGET_ARCH" != "$(uname -m)" ]; then
+  case "$TARGET_ARCH" in
+    aarch64|arm64) TARGET_ARCH=aarch64 CROSS=aarch64-linux-gnu DEB_ARCH=arm64 ;;
+    *) echo "build.sh: no cross build for PJSUA2_ARCH=$TARGET_ARCH (only aarch64)" >&2; exit 2 ;;
+  esac
+  # The Pi's Python (Debian 12 / Raspberry Pi OS bookworm): its headers, tag and module suffix.
+  TARGET_PY=3.11
+  DEBS=(build-essential pkg-config swig "crossbuild-essential-$DEB_ARCH" qemu-user-static
+        "libasound2-dev:$DEB_ARCH" "libssl-dev:$DEB_ARCH" "libopus-dev:$DEB_ARCH"
+        "libpython$TARGET_PY-dev:$DEB_ARCH")
+fi
 PYTHON=${1:-${PYTHON:-python3}}
 PYTHON=$(command -v "$PYTHON") || { echo "build.sh: no Python interpreter '${1:-python3}'" >&2; exit 2; }
 # Absolute (the build runs in other directories), but not resolved: a venv's python is a symlink.
@@ -60,6 +80,7 @@ DIST="$BUILD_DIR/dist"
 LOGS="$BUILD_DIR/logs"
 JOBS=${JOBS:-$(nproc)}
 INSTALL=${PJSUA2_INSTALL:-1}
+[ -z "$CROSS" ] || INSTALL=0  # an arm64 module cannot load in this machine's interpreter
 mkdir -p "$LOGS" "$DIST"
 
 SUDO=""
@@ -98,7 +119,17 @@ on_exit() {
 }
 trap on_exit EXIT
 
-deb_installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+# With a second architecture added (the cross build) a bare name matches both installed copies:
+# ask for this machine's copy, and by the bare name for packages of architecture "all".
+deb_installed() {
+  local status
+  case "$1" in
+    *:*) status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) ;;
+    *) status=$(dpkg-query -W -f='${Status}' "$1:$(dpkg --print-architecture)" 2>/dev/null ||
+                dpkg-query -W -f='${Status}' "$1" 2>/dev/null) ;;
+  esac
+  [ "$status" = "install ok installed" ]
+}
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -118,9 +149,19 @@ $PJPROJECT_SHA256. Not using it."
 begin "Debian packages" deps
 PY_INCLUDE=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 PY_VER=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ -n "$CROSS" ]; then
+  # Debian's headers for the target's Python: pyconfig.h in /usr/include/python3.11 picks the
+  # target's own (/usr/include/<triplet>/python3.11) by the compiler's machine macros.
+  PY_INCLUDE=/usr/include/python$TARGET_PY PY_VER=$TARGET_PY
+  if ! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
+    echo "adding the Debian architecture $DEB_ARCH (dpkg --add-architecture)" | tee -a "$STEP_LOG"
+    $SUDO dpkg --add-architecture "$DEB_ARCH"
+    $SUDO apt-get update -qq >>"$STEP_LOG" 2>&1
+  fi
+fi
 missing=()
 for p in "${DEBS[@]}"; do deb_installed "$p" || missing+=("$p"); done
-if [ ! -f "$PY_INCLUDE/Python.h" ]; then
+if [ -z "$CROSS" ] && [ ! -f "$PY_INCLUDE/Python.h" ]; then
   # Debian's own interpreters get their headers from python3.X-dev; a pyenv or other self-built
   # Python ships them in its own include directory (checked again below).
   case "$PY_INCLUDE" in
@@ -134,6 +175,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 [ -f "$PY_INCLUDE/Python.h" ] || die "no Python.h for $PYTHON (looked in $PY_INCLUDE): install that \
 interpreter's development headers"
+if [ -n "$CROSS" ]; then
+  [ -f "/usr/include/$CROSS/python$TARGET_PY/pyconfig.h" ] || die "no $TARGET_ARCH pyconfig.h \
+(/usr/include/$CROSS/python$TARGET_PY): install libpython$TARGET_PY-dev:$DEB_ARCH"
+  command -v "$CROSS-g++" >/dev/null || die "no cross compiler $CROSS-g++ (crossbuild-essential-$DEB_ARCH)"
+  echo "cross build for $TARGET_ARCH: $("$CROSS-g++" --version | head -n 1)" | tee -a "$STEP_LOG"
+fi
 "$PYTHON" -c 'import setuptools' 2>/dev/null || die "$PYTHON has no setuptools (needed by \
 pjproject's setup.py): $PYTHON -m pip install setuptools"
 echo "python: $PYTHON ($PY_VER, headers in $PY_INCLUDE); swig: $(swig -version | grep -i version)" | tee -a "$STEP_LOG"
@@ -195,6 +242,15 @@ end
 
 # --- 3. configure --------------------------------------------------------------------------------
 export CFLAGS="-fPIC -O2" CXXFLAGS="-fPIC -O2"
+if [ -n "$CROSS" ]; then
+  # configure turns TLS off in a cross build unless told where OpenSSL is (multiarch: /usr)
+  CONFIGURE_FLAGS+=(--host="$CROSS" --with-ssl=/usr)
+  export CC="$CROSS-gcc" CXX="$CROSS-g++" AR="$CROSS-ar" RANLIB="$CROSS-ranlib"
+  # Only the target's .pc files: this machine's would hand configure x86-64 library paths.
+  export PKG_CONFIG_LIBDIR="/usr/lib/$CROSS/pkgconfig:/usr/share/pkgconfig" PKG_CONFIG_PATH=""
+fi
+NM=${CROSS:+$CROSS-}nm
+STRIP=${CROSS:+$CROSS-}strip
 begin "configure" configure
 (cd "$SRC" && ./configure "${CONFIGURE_FLAGS[@]}") >>"$STEP_LOG" 2>&1
 # What configure found decides what the box can do: insist on it rather than discover it later.
@@ -238,7 +294,8 @@ EOF
 {
   "${CXX:-c++}" "${PJ_CFLAGS[@]}" -o "$BUILD_DIR/probe" "$BUILD_DIR/probe.cpp" \
     "${PJ_LDFLAGS[@]}" "${PJ_LIBS[@]}"
-  "$BUILD_DIR/probe" >"$BUILD_DIR/limits.json"
+  # Cross: the probe is a target binary; qemu runs it with the target's libraries installed here.
+  ${CROSS:+qemu-$TARGET_ARCH-static} "$BUILD_DIR/probe" >"$BUILD_DIR/limits.json"
 } >>"$STEP_LOG" 2>&1
 tee -a "$STEP_LOG" <"$BUILD_DIR/limits.json"
 "$PYTHON" - "$BUILD_DIR/limits.json" >>"$STEP_LOG" 2>&1 <<'EOF' || die "the build does not have Switchboard's settings: $(cat "$BUILD_DIR/limits.json")"
@@ -251,27 +308,39 @@ if not got["ioqueue"].startswith("epoll"):  # pj_ioqueue_name() gives "epoll[<fl
 assert not bad and got["max_calls"] >= 256, bad
 EOF
 # The sound backend is a private compile flag of pjmedia, not in the headers: look for its code.
-nm -g --defined-only "$SRC"/pjmedia/lib/libpjmedia-audiodev-*.a 2>/dev/null \
+$NM -g --defined-only "$SRC"/pjmedia/lib/libpjmedia-audiodev-*.a 2>/dev/null \
   | grep " T pjmedia_alsa_factory$" >/dev/null || die "the build has no ALSA sound device backend"
 echo "ALSA sound device backend: yes" | tee -a "$STEP_LOG"
 end
 
 # --- 7. the SWIG module for this interpreter -----------------------------------------------------
 begin "swig + python module" swig
-# pyenv's and other self-built Pythons link extensions with -Wl,-rpath,<their lib dir>: plain
-# "cc -shared" keeps the build machine's paths out of the module (it does not link libpython).
-LDSHARED="${CC:-cc} -shared" make -C "$SWIG_PY" PYTHON_EXE="$PYTHON" >>"$STEP_LOG" 2>&1
-MODULE=$(find "$SWIG_PY/build" -name "_pjsua2*.so" | head -n 1)
+if [ -z "$CROSS" ]; then
+  # pyenv's and other self-built Pythons link extensions with -Wl,-rpath,<their lib dir>: plain
+  # "cc -shared" keeps the build machine's paths out of the module (it does not link libpython).
+  LDSHARED="${CC:-cc} -shared" make -C "$SWIG_PY" PYTHON_EXE="$PYTHON" >>"$STEP_LOG" 2>&1
+  MODULE=$(find "$SWIG_PY/build" -name "_pjsua2*.so" | head -n 1)
+else
+  # setup.py would compile with this machine's interpreter settings (its pyconfig.h and module
+  # suffix): SWIG's generator runs here, the wrapper is compiled as setup.py would, by the cross
+  # compiler against the target's headers (Debian's extension suffix for the target).
+  make -C "$SWIG_PY" pjsua2_wrap.cpp >>"$STEP_LOG" 2>&1
+  mkdir -p "$SWIG_PY/build"
+  MODULE="$SWIG_PY/build/_pjsua2.cpython-${TARGET_PY/./}-$CROSS.so"
+  (cd "$SWIG_PY" && "$CXX" -shared -fwrapv -I"$PY_INCLUDE" "${PJ_CFLAGS[@]}" -o "$MODULE" \
+    pjsua2_wrap.cpp "${PJ_LDFLAGS[@]}" "${PJ_LIBS[@]}") >>"$STEP_LOG" 2>&1
+  "$CROSS-readelf" -h "$MODULE" | grep -q "Machine: *AArch64" || die "$MODULE is not an $TARGET_ARCH module"
+fi
 GENERATED_PY="$SWIG_PY/pjsua2.py"
 if [ -z "$MODULE" ] || [ ! -f "$GENERATED_PY" ]; then die "setup.py built no _pjsua2 module"; fi
-strip --strip-unneeded "$MODULE"
+$STRIP --strip-unneeded "$MODULE"
 echo "$MODULE ($(du -h "$MODULE" | cut -f1))" | tee -a "$STEP_LOG"
 end
 
 # --- 8. the wheel, with the build facts that firmware/telephony/capacity.py reads ---------------
 begin "wheel" wheel
 INFO="$BUILD_DIR/switchboard_pjsua2_build.json"
-"$PYTHON" - "$BUILD_DIR/limits.json" "$INFO" "$PJPROJECT_VERSION" "$(uname -m)" <<'EOF'
+"$PYTHON" - "$BUILD_DIR/limits.json" "$INFO" "$PJPROJECT_VERSION" "$TARGET_ARCH" <<'EOF'
 import datetime, json, sys
 limits, out, version, machine = sys.argv[1:]
 lim = json.load(open(limits))
@@ -287,10 +356,12 @@ info = {
 }
 open(out, "w").write(json.dumps(info, indent=2) + "\n")
 EOF
-rm -f "$DIST"/pjsua2_python-*"-$("$PYTHON" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')"-*.whl
+CP="cp${PY_VER/./}"
+TAG="$CP-$CP-linux_$TARGET_ARCH"
+rm -f "$DIST"/pjsua2_python-*"-$TAG.whl"
 WHEEL=$("$PYTHON" "$HERE/make_wheel.py" --module "$MODULE" --py "$GENERATED_PY" --info "$INFO" \
   --config-site "$HERE/config_site.h" --license "$SRC/COPYING" --version "$WHEEL_VERSION" \
-  --pjproject "$PJPROJECT_VERSION" --out "$DIST")
+  --pjproject "$PJPROJECT_VERSION" --out "$DIST" ${CROSS:+--tag "$TAG"})
 echo "$WHEEL" | tee -a "$STEP_LOG"
 cat "$INFO" >>"$STEP_LOG"
 end

@@ -54,9 +54,15 @@ def main() -> None:
     ap.add_argument("--version", required=True, help="wheel version, e.g. 2.15.1.post1+switchboard")
     ap.add_argument("--pjproject", required=True, help="pjproject version, e.g. 2.15.1")
     ap.add_argument("--out", required=True, type=Path, help="directory for the wheel")
+    ap.add_argument("--tag", help="wheel tag of a cross build, e.g. cp311-cp311-linux_aarch64 "
+                    "(default: this interpreter's)")
     args = ap.parse_args()
 
-    name, tag = "pjsua2_python", wheel_tag()
+    name, tag = "pjsua2_python", args.tag or wheel_tag()
+    impl = tag.split("-")[0]  # cp311: the Python the module was compiled for
+    if not re.fullmatch(r"cp3\d+", impl):
+        ap.error(f"--tag {tag}: expected cp3X-cp3X-<platform>")
+    python = f"3.{impl[3:]}"
     dist_info = f"{name}-{args.version}.dist-info"
     metadata = "\n".join([
         "Metadata-Version: 2.1",
@@ -67,7 +73,7 @@ def main() -> None:
         "Home-page: https://www.pjsip.org",
         "License: GPL-2.0-or-later",
         "License-File: COPYING",
-        f"Requires-Python: =={sys.version_info.major}.{sys.version_info.minor}.*",
+        f"Requires-Python: =={python}.*",
         "",
         "Built by Switchboard's pjsua2-build/build.sh from the pjproject release source with the "
         "project's pjsua2-build/config_site.h (included in the package). Limits are in "

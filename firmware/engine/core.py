@@ -120,8 +120,8 @@ class Engine(TransferMixin, HeadsetMixin, CallbackFlow, VoicemailFlow, OutboundF
         s.priority = 1 if e.caller_id in self.settings.callers.priority else 0
         self.sessions[call_id] = s
         self.legs[e.leg] = (call_id, None)
+        self.tel.answer(e.leg)  # the 200 first: the writer thread woken by the record would delay it
         self.store.call_started(row)
-        self.tel.answer(e.leg)
         intro = (route.greeting, self.settings.recording.disclosure_prompt)
         self._go(s, f"menu:{menu}", intro=tuple(p for p in intro if p))
 

@@ -37,10 +37,16 @@ class TimerHandle:
 
 
 class Loop:
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic, urgent: tuple[type, ...] = ()):
         self.clock = clock
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()  # (item, future) from any thread
         self._events: collections.deque = collections.deque()  # from pjsua2 callbacks
+        # Events of these types are handled before the others waiting (in their own order): a new
+        # call's INVITE waits for its 200 while the events that arrived with it in one poll (a digit
+        # that dials an operator, an operator's answer that starts a recording) cost milliseconds
+        # each. It is the first event of its leg, so no leg sees its own events reordered.
+        self._urgent_types = urgent
+        self._urgent: collections.deque = collections.deque()
         self._timers: list = []
         self._seq = itertools.count()
         self.stopping = False
@@ -67,7 +73,7 @@ class Loop:
 
     def emit(self, event) -> None:
         """Hand an event from a callback to the loop (callbacks decide nothing themselves)."""
-        self._events.append(event)
+        (self._urgent if isinstance(event, self._urgent_types) else self._events).append(event)
         self._wake()
 
     def stop(self) -> None:
@@ -90,7 +96,7 @@ class Loop:
 
     def wait_ms(self, cap_ms: int) -> int:
         """How long the next poll may block: 0 with work waiting, else until the next timer, at most cap_ms."""
-        if self._events or not self._inbox.empty() or self.stopping:
+        if self._events or self._urgent or not self._inbox.empty() or self.stopping:
             return 0
         while self._timers and self._timers[0][2].cancelled:
             heapq.heappop(self._timers)  # a cancelled timer must not cut the wait short
@@ -124,8 +130,8 @@ class Loop:
             self._drain_events(handle)
 
     def _drain_events(self, handle) -> None:
-        while self._events:
-            self._guard(handle, self._events.popleft())
+        while self._urgent or self._events:
+            self._guard(handle, (self._urgent or self._events).popleft())
 
     def clear(self) -> None:
         """Forget every timer and event (shutdown: nothing may keep pjsua2 objects alive)."""
@@ -133,6 +139,7 @@ class Loop:
             timer.cancel()
         self._timers.clear()
         self._events.clear()
+        self._urgent.clear()
 
     @staticmethod
     def _guard(fn, *args) -> None:

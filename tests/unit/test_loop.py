@@ -137,3 +137,27 @@ def test_run_asks_the_cap_every_turn():
 
     loop.run(poll, lambda item: None, max_wait_ms=lambda: next(caps))
     assert waits == [10, 1000, 10]
+
+
+class Incoming:
+    def __init__(self, leg):
+        self.leg = leg
+
+
+def test_incoming_calls_are_handled_before_the_other_events_waiting_in_their_own_order():
+    loop = Loop(Clock(), urgent=(Incoming,))
+    seen = []
+    first, second = Incoming("in1"), Incoming("in2")
+    loop.emit("digit on in0")
+    loop.emit(first)
+    loop.emit("operator answered")
+    loop.emit(second)
+    assert loop.wait_ms(1000) == 0  # an urgent event waiting is work too
+
+    def handle(item):
+        seen.append(item)
+        if item is first:
+            loop.emit("in1 cancelled")  # a leg's own later events still come after its IncomingCall
+
+    loop.turn(lambda ms: None, handle)
+    assert seen == [first, second, "digit on in0", "operator answered", "in1 cancelled"]
