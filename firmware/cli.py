@@ -152,8 +152,11 @@ def cmd_edge_render(args) -> int:
 
 
 def cmd_calls(args) -> int:
-    """List call records, newest first."""
-    rows = queries.recent_calls(dbmod.open_read(args.data_dir), args.limit)
+    """List call records, newest first; --caller, --operator, --outcome, --since, --until narrow them,
+    --csv exports them."""
+    rows = cli_box.calls_for(args, dbmod.open_read(args.data_dir))
+    if args.csv:
+        return cli_box.print_csv(rows)
     if args.json:
         return _print_json(rows)
     print(f"{'started (UTC)':<20} {'caller':<16} {'line':<8} {'queue':<12} {'operator':<8} "
@@ -589,6 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--recordings", action="store_true", help="show each call's recording file")
+    cli_box.add_call_filters(p)
     p = command("operator", cmd_operator)
     p.add_argument("name")
     p.add_argument("action", choices=["ready", "pause", "logout", "transfer"])

@@ -102,17 +102,62 @@ def cmd_restart(args) -> int:
     return 0
 
 
+def _office_zone(db):
+    from zoneinfo import ZoneInfo
+    text = queries.current_config(db)
+    return ZoneInfo(tomllib.loads(text).get("hours", {}).get("timezone", "UTC") if text else "UTC")
+
+
+def _day_start(day: str, zone, after: int = 0) -> str:
+    import datetime as dt
+    from firmware.timeutil import iso
+    date = dt.date.fromisoformat(day) + dt.timedelta(days=after)  # ValueError: shown as a clear error
+    return iso(dt.datetime.combine(date, dt.time(0), tzinfo=zone))
+
+
+def add_call_filters(p) -> None:
+    """`switchboard calls` narrowed as on the web admin's Calls page, and its CSV export."""
+    from firmware.store.reports import DISPOSITIONS
+    p.add_argument("--caller", help="part of the caller's number or name")
+    p.add_argument("--operator", help="the operator who took the call")
+    p.add_argument("--outcome", choices=DISPOSITIONS, help="the call's disposition")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="calls from this day on (office time)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="calls up to and including this day (office time)")
+    p.add_argument("--csv", action="store_true", help="as CSV (the web admin's export columns)")
+
+
+def calls_for(args, db) -> list[dict]:
+    """The call records `switchboard calls` lists: the newest, or those its filters select."""
+    from firmware.store import reports
+    if not any((args.caller, args.operator, args.outcome, args.since, args.until)):
+        return queries.recent_calls(db, args.limit)
+    zone = _office_zone(db)
+    flt = reports.CallFilter(start=_day_start(args.since, zone) if args.since else None,
+                             end=_day_start(args.until, zone, 1) if args.until else None,
+                             caller=args.caller or "", operator=args.operator or "", disposition=args.outcome or "")
+    return reports.search_calls(db, flt, limit=args.limit)
+
+
+def print_csv(rows: list[dict]) -> int:
+    import csv
+    import sys
+    from firmware.store.reports import LIST_FIELDS
+    writer = csv.writer(sys.stdout)
+    writer.writerow(LIST_FIELDS)
+    for row in rows:
+        writer.writerow(["" if row.get(k) is None else row.get(k) for k in LIST_FIELDS])
+    return 0
+
+
 def cmd_figures(args) -> int:
     """The queue figures the web dashboard and reports show, for today (or --date, and --days before
     it) in the office's time zone: offered, answered, abandoned, timed out, service level, average
     speed of answer, average handle time, longest wait; then per operator."""
     import datetime as dt
-    from zoneinfo import ZoneInfo
     from firmware.store import reports
     from firmware.timeutil import iso
     db = dbmod.open_read(args.data_dir)
-    text = queries.current_config(db)
-    zone = ZoneInfo(tomllib.loads(text).get("hours", {}).get("timezone", "UTC") if text else "UTC")
+    zone = _office_zone(db)
     last = dt.date.fromisoformat(args.date) if args.date else dt.datetime.now(zone).date()
     first = last - dt.timedelta(days=args.days - 1)
     start = iso(dt.datetime.combine(first, dt.time(0), tzinfo=zone))

@@ -29,6 +29,12 @@ def test_recordings_backup_restore_and_restart_from_the_command_line(make_engine
     assert "st1" in figures and "answered    1" in figures
     timeline = engine.cli("call", call["id"]).stdout
     assert "disposition  answered" in timeline and all(e in timeline for e in ("enter", "ring", "connect"))
+    found = engine.cli("calls", "--operator", "st1", "--outcome", "answered", "--since", call["started_at"][:10]).stdout
+    assert (call["caller_id"] or "-") in found and "answered" in found
+    assert "answered" not in engine.cli("calls", "--outcome", "abandoned").stdout.split("\n", 1)[1]
+    csv_text = engine.cli("calls", "--caller", call["caller_id"] or "", "--csv").stdout.splitlines()
+    assert csv_text[0].startswith("id,line,caller_id") and csv_text[1].startswith(call["id"] + ",")
+    assert engine.cli("calls", "--since", "yesterday", check=False).returncode == 1
     listed = engine.cli("recordings").stdout
     assert call["id"] in listed and "MB" in listed and "retention: keep_days no limit" in listed
 
