@@ -6,58 +6,27 @@ page and the unban button. Bad input is refused beside its field and nothing is 
 from __future__ import annotations
 
 import socket
-import tomllib
 
 import pytest
 
 from firmware.edge.credentials import ha1
 from firmware.store import db as dbmod, queries
-from tests.e2e.conftest import Engine, free_port, phone, switchboard  # noqa: F401 (phone: a fixture)
+from tests.e2e.conftest import phone  # noqa: F401 (a fixture)
 from tests.e2e.test_edge_sip import edge_box, wait_registered
-from tests.web.conftest import Admin
-from web import create_app
+from tests.web.forms import base_id, logged_in_admin, post_form, running_engine, saved_count, stored, text
 
 PASSWORD = "phone-secret-9"
 
 
 @pytest.fixture
 def engine(tmp_path):
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    config = tmp_path / "box.toml"
-    config.write_text(edge_box())
-    switchboard(data_dir, "config", "import", str(config))
-    engine = Engine(data_dir, free_port()).start()
-    yield engine
-    code = engine.stop()
-    assert "Traceback" not in engine.log() and code == 0, engine.log()[-3000:]
+    with running_engine(tmp_path, edge_box()) as engine:
+        yield engine
 
 
 @pytest.fixture
 def admin(engine):
-    app = create_app(engine.data_dir)
-    app.config["TESTING"] = True
-    return Admin(app.test_client(), app).login()
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def stored(engine) -> dict:
-    return tomllib.loads(queries.current_config(dbmod.open_read(engine.data_dir)))
-
-
-def saved_count(engine) -> int:
-    return len(list(dbmod.open_read(engine.data_dir).execute("select id from config")))
-
-
-def base_id(page: str) -> str:
-    return page.split('name="base_id" value="')[1].split('"')[0]
-
-
-def post_form(admin, path: str, fields: dict, **kwargs):
-    return admin.post(path, {**fields, "base_id": base_id(text(admin.get(path)))}, **kwargs)
+    return logged_in_admin(engine)
 
 
 def error_of(page: str, field: str) -> str:
