@@ -14,7 +14,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 build=${1:-$repo/build/image-smoke}
 PYTHON=${PYTHON:-python3}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The pure tests: no pjsua2 (no arm64 wheel on PyPI), no external programs, no host services.
 TESTS=(test_analysis.py test_config_paths.py test_core.py test_hours.py test_hunt.py test_ivr.py
 	test_modem_protocol.py test_modem_sequences.py test_panel.py test_panel_patterns.py
@@ -24,38 +23,9 @@ root="$build/rootfs"
 started=$(date +%s)
 step() { printf '[%4ss] %s\n' "$(($(date +%s) - started))" "$*"; }
 
-if [ "$(id -u)" != 0 ]; then
-	echo "the smoke test needs root (debootstrap, chroot)" >&2
-	exit 2
-fi
-case "$(uname -m)" in
-aarch64) ;;
-*)
-	entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
-	if [ ! -r "$entry" ] || ! grep -q '^enabled' "$entry"; then
-		echo "SKIPPED: this machine cannot run arm64 binaries: no enabled qemu-aarch64 entry in" \
-			"/proc/sys/fs/binfmt_misc (install qemu-user-static and binfmt-support; in a container" \
-			"the host must allow binfmt_misc)" >&2
-		exit 77
-	fi
-	;;
-esac
-
-mkdir -p "$build"
-variant="bookworm minbase python3"
-if [ "$(cat "$build/rootfs.complete" 2>/dev/null)" != "$variant" ]; then
-	step "debootstrap bookworm arm64 into $root (once; kept for later runs)"
-	rm -rf "$root"
-	debootstrap --arch=arm64 --variant=minbase --include=python3 \
-		bookworm "$root" "$MIRROR" >"$build/debootstrap.log" 2>&1 ||
-		{ tail -n 20 "$build/debootstrap.log" >&2; exit 1; }
-	echo "$variant" >"$build/rootfs.complete"
-fi
-if ! chroot "$root" /bin/true; then
-	echo "SKIPPED: the arm64 root filesystem does not run here (binfmt_misc without the F flag?)" >&2
-	exit 77
-fi
-step "arm64 runs: $(chroot "$root" uname -m), $(chroot "$root" python3 --version)"
+# shellcheck source=/dev/null  # image/arm64-root.sh, checked on its own
+. "$here/arm64-root.sh"
+arm64_root "$build" python3
 
 
 step "the product wheel"

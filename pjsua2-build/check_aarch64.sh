@@ -17,7 +17,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 build=${PJSUA2_CHECK_DIR:-$repo/build/pjsua2-aarch64}
 PYTHON=${PYTHON:-python3}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 root="$build/rootfs"
 venv=/opt/pjsua2-check/venv
 started=$(date +%s)
@@ -43,38 +42,10 @@ case "$wheel" in
 *-linux_aarch64.whl) ;;
 *) echo "not an aarch64 wheel: $wheel" >&2; exit 2 ;;
 esac
-if [ "$(id -u)" != 0 ]; then
-	echo "the check needs root (debootstrap, chroot)" >&2
-	exit 2
-fi
-case "$(uname -m)" in
-aarch64) ;;
-*)
-	entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
-	if [ ! -r "$entry" ] || ! grep -q '^enabled' "$entry"; then
-		echo "SKIPPED: this machine cannot run arm64 binaries: no enabled qemu-aarch64 entry in" \
-			"/proc/sys/fs/binfmt_misc ('make arm64-binfmt'; in a container the host must allow it)" >&2
-		exit 77
-	fi
-	;;
-esac
-
 # The run-time libraries of the wheel are the image's (image/stage-switchboard/00-packages).
-variant="bookworm minbase python3 libssl3 libopus0 libasound2"
-mkdir -p "$build"
-if [ "$(cat "$build/rootfs.complete" 2>/dev/null)" != "$variant" ]; then
-	step "debootstrap bookworm arm64 into $root (once; kept for later runs)"
-	rm -rf "$root"
-	debootstrap --arch=arm64 --variant=minbase --include=python3,libssl3,libopus0,libasound2 \
-		bookworm "$root" "$MIRROR" >"$build/debootstrap.log" 2>&1 ||
-		{ tail -n 20 "$build/debootstrap.log" >&2; exit 1; }
-	echo "$variant" >"$build/rootfs.complete"
-fi
-if ! chroot "$root" /bin/true; then
-	echo "SKIPPED: the arm64 root filesystem does not run here (binfmt_misc without the F flag?)" >&2
-	exit 77
-fi
-step "arm64 root filesystem runs: $(chroot "$root" uname -m), $(chroot "$root" python3 --version)"
+# shellcheck source=/dev/null  # image/arm64-root.sh, checked on its own
+. "$repo/image/arm64-root.sh"
+arm64_root "$build" python3,libssl3,libopus0,libasound2
 
 # A fresh venv each run, the wheel installed by this machine's pip for the aarch64 target (pip under
 # qemu takes minutes): the files the image's venv gets, imported and run below on arm64.
