@@ -134,7 +134,8 @@ def box(tmp_path):
             run.proc.wait()
 
 
-def test_restart_from_the_web_admin_brings_the_engine_back_and_the_web_keeps_serving(box):
+def started_and_logged_in(box):
+    """A box with its web admin, started; its first engine's status and a browser logged in to it."""
     run = box()
     WebFiles(run.data_dir / "web").set_password(PASSWORD)
     run.start()
@@ -142,6 +143,11 @@ def test_restart_from_the_web_admin_brings_the_engine_back_and_the_web_keeps_ser
     browser = Browser(run.web_port)
     browser.wait_up()
     browser.post("/login", "/login", {"password": PASSWORD})
+    return run, first, browser
+
+
+def test_restart_from_the_web_admin_brings_the_engine_back_and_the_web_keeps_serving(box):
+    run, first, browser = started_and_logged_in(box)
     assert f"running, pid {first['pid']}" in browser.get("/system")
 
     page = browser.post("/system/restart", "/system", {})
@@ -208,13 +214,7 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
 def test_an_update_uploaded_to_the_web_admin_restarts_the_engine_on_the_new_release(box, tmp_path):
     from firmware import update
     bundle = update.build_bundle(tmp_path / "bundle", ROOT)
-    run = box()
-    WebFiles(run.data_dir / "web").set_password(PASSWORD)
-    run.start()
-    first = run.wait_status()
-    browser = Browser(run.web_port)
-    browser.wait_up()
-    browser.post("/login", "/login", {"password": PASSWORD})
+    run, first, browser = started_and_logged_in(box)
     token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/system")).group(1)
     body, kind = multipart({"csrf_token": token}, {"bundle": (bundle.name, bundle.read_bytes())})
     req = urllib.request.Request(browser.base + "/system/update", data=body, headers={"Content-Type": kind})
