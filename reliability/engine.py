@@ -139,6 +139,19 @@ class Engine:
     def calls(self) -> list[dict]:
         return json.loads(self.cli("calls", "--json", "--limit", "100000").stdout)
 
+    def restarted(self, old_pid: int, timeout: float = 60) -> dict:
+        """The status of the engine `switchboard run` started again after `old_pid` exited (the run
+        process supervises its engine as systemd does)."""
+        def fresh():
+            try:
+                status = self.status()
+            except OSError:
+                return None
+            return status if status["pid"] != old_pid else None
+        status = self.wait_for(fresh, timeout=timeout, what="the engine to come back")
+        assert self.proc.poll() is None
+        return status
+
     def wait_for(self, predicate, timeout: float = 15, what: str = "condition", step: float = 0.1):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -16,7 +16,6 @@ import pytest
 from firmware.store import db as dbmod, queries
 from tests.e2e.conftest import Engine, free_port
 from tests.web.conftest import PASSWORD, Admin
-from web import create_app
 
 
 @pytest.fixture
@@ -34,20 +33,6 @@ def text(response) -> str:
 
 def base_id(page: str) -> str:
     return page.split('name="base_id" value="')[1].split('"')[0]
-
-
-def restarted(engine, old_pid: int, timeout: float = 60) -> dict:
-    """The status of the engine `switchboard run` started again after `old_pid` exited (the run
-    process supervises its engine as systemd does)."""
-    def fresh():
-        try:
-            status = engine.status()
-        except OSError:
-            return None
-        return status if status["pid"] != old_pid else None
-    status = engine.wait_for(fresh, timeout=timeout, what="the engine to come back")
-    assert engine.proc.poll() is None
-    return status
 
 
 def test_retention_by_age_through_the_configuration_and_its_deletion_log(engine, admin, data_dir):
@@ -123,7 +108,7 @@ def test_backup_then_a_broken_restore_is_refused_and_a_good_one_is_put_in_place(
     response = admin.post("/system/restore", {"backup": (io.BytesIO(good), "good.zip")},
                           content_type="multipart/form-data", follow_redirects=True)
     assert "checked: backup checked and staged; the engine restarts" in text(response)
-    restarted(engine, before["pid"])
+    engine.restarted(before["pid"])
     stored = queries.current_config(dbmod.open_read(data_dir))
     assert "ring_timeout_s = 11" not in stored and "ring_timeout_s = 3" in stored
     assert "restored the backup of" in engine.log()
@@ -136,7 +121,7 @@ def test_restart_from_the_system_page(engine, admin, data_dir):
     before = engine.status()
     response = admin.post("/system/restart", follow_redirects=True)
     assert "Restarting: the engine is stopping" in text(response)
-    after = restarted(engine, before["pid"])
+    after = engine.restarted(before["pid"])
     assert after["started_at"] > before["started_at"]
     assert any(r["message"].startswith("restart requested by web admin")
                for r in queries.log_entries(dbmod.open_read(data_dir)))
