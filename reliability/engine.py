@@ -60,8 +60,11 @@ def switchboard(data_dir: Path, *args: str, check: bool = True, timeout: float =
 
 class Engine:
     def __init__(self, work: Path, config_toml: str | None = None, data_dir: Path | None = None,
-                 port: int | None = None, python: str | None = None, env: dict | None = None):
+                 port: int | None = None, python: str | None = None, env: dict | None = None,
+                 daemon_only: bool = False):
         self.work = Path(work)
+        # `switchboard run` (engine, supervised, and web admin) or only `switchboard engine`, as systemd runs it
+        self.command = ["engine", "--sim"] if daemon_only else ["run", "--sim", "--web-port", "0"]
         self.env = env  # added to this process's environment
         self.python = python or sys.executable  # the interpreter whose pjsua2 build is tested
         self.data_dir = data_dir or self.work / "data"
@@ -81,7 +84,7 @@ class Engine:
     def spawn(self) -> None:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.python, "-m", "firmware.cli", "--data-dir", str(self.data_dir),
-                                      "run", "--sim", "--sip-port", str(self.port), "--web-port", "0"],
+                                      *self.command, "--sip-port", str(self.port)],
                                      cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **(self.env or {})})
         log.close()

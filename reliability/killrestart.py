@@ -46,7 +46,7 @@ def kill_and_restart(work: Path, calls: int = 3, talk_s: float = 3.0, rounds: in
     report = Report("engine killed with calls up, then restarted",
                     tried={"rounds": rounds, "calls connected at each kill": calls,
                            "seconds recorded before the kill": talk_s})
-    engine = Engine(work, box(stations=max(calls, 1)), python=python).start()
+    engine = Engine(work, box(stations=max(calls, 1)), python=python, daemon_only=True).start()  # as systemd runs it
     delay = restart_delay_s()
     options_s, call_s, steps = [], [], []
     try:
