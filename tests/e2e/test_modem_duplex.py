@@ -1,6 +1,7 @@
 """A 60-second two-way call on an analog line at engine level: tones cross both ways for the whole
-call, and the modem port's frame buffers never run dry (no underruns either way), as counted by the
-driver and shown by `switchboard line NAME`."""
+call, and the modem port's frame buffers never run dry (no underruns either way; at most one each way
+when the host held the engine up beyond the starting 60 ms of pre-fill), as counted by the driver and
+shown by `switchboard line NAME`."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import time
 
 import pytest
 
+from drivers.modem.settings import ModemSettings
 from firmware.sim.analysis import tone_seconds
 from tests.e2e.boxes import CALLER_HZ, STATION_HZ, box
 
 CALL_S = 60
+STARTING_PREFILL_MS = ModemSettings().prefill_frames * 20  # the buffers' pre-fill at the start of a call
 
 
 def host_pressure() -> str:
@@ -42,16 +45,22 @@ def test_a_sixty_second_duplex_call_has_no_underruns(make_engine, tmp_path):
                           what="the call to end by busy tone")[0]
 
     rx, tx, frames = during["rx"], during["tx"], during["bridge_frames"]
-    # A failure says how long the engine process was held up (bridge frame gaps, audio arrival gaps)
-    # and how starved the host was: the adaptive buffers ride out stalls up to 240 ms.
-    assert (rx["underruns"], tx["underruns"]) == (0, 0), (rx, tx, frames, during["audio"], host_pressure())
+    # The design (drivers/modem/audio.py): a call starts with 60 ms of pre-fill; no host stall within
+    # that costs a dropout, and the first stall beyond it (a VM's steal, other work) costs at most one
+    # each way, after which the pre-fill has grown to cover it (up to 240 ms) and later ones cost none.
+    # The evidence of such a stall: the bridge's longest frame interval or the longest gap between two
+    # reads from the line. A failure says how long the engine was held up and how starved the host was.
+    stalled = max(frames["max_ms"], during["audio"]["max_receive_gap_ms"]) > STARTING_PREFILL_MS
+    allowed = 1 if stalled else 0
+    assert rx["underruns"] <= allowed and tx["underruns"] <= allowed, (rx, tx, frames, during["audio"],
+                                                                       host_pressure())
     # While the call was in the IVR the bridge took no frames from the line (nobody listened): the rx
     # buffer filled up and overran; once connected, that backlog (latency) was trimmed to the pre-fill.
     assert tx["overruns"] == 0 and rx["level"] <= rx["prefill"] + 1, (rx, tx, frames)
     assert 3 <= rx["prefill"] <= 12 and 3 <= tx["prefill"] <= 12  # raised only by stalls it saw coming
     assert frames["ticks"] >= CALL_S / 0.02 and rx["frames_out"] >= CALL_S / 0.02
     assert tx["frames_in"] >= CALL_S / 0.02 and tx["frames_out"] >= CALL_S / 0.02
-    assert "line -> box" in text and "underruns 0" in text and "bridge frames:" in text
+    assert "line -> box" in text and f"underruns {rx['underruns']}" in text and "bridge frames:" in text
     # Both ways, all along: the caller heard the operator, the operator heard the caller.
     assert tone_seconds(heard, STATION_HZ["st1"]) > CALL_S - 5
     station_ear = next((engine.data_dir / "stations" / "st1").glob("*.wav"))
