@@ -480,28 +480,25 @@ def _confirmed(word: str) -> bool:
 def cmd_reboot(args) -> int:
     """Restart the box (asks you to type reboot)."""
     from firmware import system
-    if not _confirmed("reboot"):
-        return 1
-    try:
-        system.reboot()
-    except system.CommandFailed as exc:
-        print(f"switchboard: {exc}", file=sys.stderr)
-        return 1
-    print("rebooting")
-    return 0
+    return _power_action("reboot", system.reboot, "rebooting")
 
 
 def cmd_shutdown(args) -> int:
     """Power the box off, e.g. before moving it (asks you to type shutdown)."""
     from firmware import system
-    if not _confirmed("shutdown"):
+    return _power_action("shutdown", system.shutdown, "powering off")
+
+
+def _power_action(word: str, action, done: str) -> int:
+    from firmware import system
+    if not _confirmed(word):
         return 1
     try:
-        system.shutdown()
+        action()
     except system.CommandFailed as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 1
-    print("powering off")
+    print(done)
     return 0
 
 

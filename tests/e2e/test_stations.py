@@ -81,7 +81,9 @@ def test_transfer_between_stations_keeps_one_call_and_one_recording(make_engine,
     assert tone_seconds(after, RING_HZ, rate=rate) == 0, "the ring tone went on after the answer"
 
 
-def test_transfer_button_hands_the_caller_back_to_the_queue(make_engine, phone):
+def caller_moves_from_st1_to_st2(make_engine, phone, *action: str):
+    """st1 answers a caller, talks, then `switchboard sim ACTION...`; the caller must end up with st2
+    (who answers on its own) and have heard both. The engine and the one closed call record."""
     stations = [STATIONS[0], {**STATIONS[1], "auto_answer_s": 1.5}]
     engine = make_engine(box(operators=stations, queue={"ring_timeout_s": 30, "wrapup_s": 30}))
     caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
@@ -90,7 +92,7 @@ def test_transfer_button_hands_the_caller_back_to_the_queue(make_engine, phone):
     engine.cli("sim", "press", "st1", "answer")
     engine.wait_for(lambda: states(engine)["st1"] == "on_call", what="st1 on the call")
     time.sleep(2.5)
-    engine.cli("sim", "press", "st1", "transfer")
+    engine.cli("sim", *action)
     engine.wait_for(lambda: states(engine) == {"st1": "wrapup", "st2": "on_call"}, what="st2 took the call")
     time.sleep(3)  # the caller and st2 talk
     engine.cli("sim", "press", "st2", "answer")  # st2 hangs up
@@ -99,6 +101,11 @@ def test_transfer_button_hands_the_caller_back_to_the_queue(make_engine, phone):
     assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1.5)
     rec = engine.wait_for(lambda: [c for c in engine.calls() if c["disposition"]], what="call record")
     assert len(rec) == 1 and (rec[0]["operator"], rec[0]["disposition"]) == ("st2", "answered")
+    return engine, rec
+
+
+def test_transfer_button_hands_the_caller_back_to_the_queue(make_engine, phone):
+    engine, rec = caller_moves_from_st1_to_st2(make_engine, phone, "press", "st1", "transfer")
     assert tone_seconds(rec[0]["recording"], STATION_HZ["st1"]) > 1.5
     assert tone_seconds(rec[0]["recording"], STATION_HZ["st2"]) > 1.5
     events = engine.queue_events(rec[0]["id"])
@@ -142,23 +149,7 @@ def test_an_unplugged_headset_is_skipped_and_comes_back(make_engine, phone):
 
 
 def test_unplugging_during_a_call_gives_the_caller_to_another_station(make_engine, phone):
-    stations = [STATIONS[0], {**STATIONS[1], "auto_answer_s": 1.5}]
-    engine = make_engine(box(operators=stations, queue={"ring_timeout_s": 30, "wrapup_s": 30}))
-    caller = phone("call", f"sip:100@127.0.0.1:{engine.port}", "--tone", str(CALLER_HZ),
-                   "--digits", "1", "--digit-delay", "3", "--talk", "60")
-    engine.wait_for(lambda: states(engine)["st1"] == "ringing", what="st1 ringing")
-    engine.cli("sim", "press", "st1", "answer")
-    engine.wait_for(lambda: states(engine)["st1"] == "on_call", what="st1 on the call")
-    time.sleep(2.5)
-    engine.cli("sim", "headset", "st1", "unplug")
-    engine.wait_for(lambda: states(engine) == {"st1": "wrapup", "st2": "on_call"}, what="st2 took the call")
-    time.sleep(3)  # the caller and st2 talk
-    engine.cli("sim", "press", "st2", "answer")  # st2 hangs up
-    heard = caller.result()
-    assert has_tone(heard["record"], STATION_HZ["st1"], min_s=1.5)
-    assert has_tone(heard["record"], STATION_HZ["st2"], min_s=1.5)
-    rec = engine.wait_for(lambda: [c for c in engine.calls() if c["disposition"]], what="call record")
-    assert len(rec) == 1 and (rec[0]["operator"], rec[0]["disposition"]) == ("st2", "answered")
+    engine, rec = caller_moves_from_st1_to_st2(make_engine, phone, "headset", "st1", "unplug")
     assert tone_seconds(rec[0]["recording"], STATION_HZ["st2"]) > 1.5
     log = [r["reason"] for r in queries.operator_log(dbmod.open_read(engine.data_dir), "st1")]
     assert "headset unplugged during the call" in log, log
