@@ -202,7 +202,7 @@ class Supervisor:
             try:
                 sock.sendto(message, address)
             except OSError:
-                pass
+                pass  # no service manager listening above us: nothing to tell
 
     def _stop_web(self) -> None:
         if self.web is None or self.web.poll() is not None:
