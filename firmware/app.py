@@ -216,7 +216,7 @@ def run(options: Options) -> int:
                                name="recording-repair", daemon=True)
     mending.start()
     try:
-        loop.run(tel.poll, engine.handle, tick=notifier.tick, max_wait_ms=tel.max_wait_ms)
+        loop.run(tel.poll, engine.handle, tick=notifier.tick)
     finally:
         log.info("stopping")
         notifier.stopping()

@@ -4,9 +4,8 @@ Each turn: let pjsua2 handle network events, run due timers, then handle what th
 other threads handed in. Other threads never call pjsua2 (that aborts the process); they `post`.
 
 The loop does not poll on a fixed period: pjsua2 waits for network I/O or its own next timer, up to
-the loop's next timer deadline and a cap the telephony gives (short while pjsua2 may queue work
-that only a poll runs, long when idle). What other threads hand in rings the `waker`, which makes
-the blocked wait return at once.
+the loop's next timer deadline and a cap. What other threads (and pjsua2's media callbacks) hand in
+rings the `waker`, which makes the blocked wait return at once.
 """
 
 from __future__ import annotations
@@ -87,10 +86,11 @@ class Loop:
         return handle
 
     def run(self, poll: Callable[[int], None], handle: Callable, tick: Callable[[], None] | None = None,
-            max_wait_ms: Callable[[], int] = lambda: 10) -> None:
-        """Turn until stopped; each wait lasts at most max_wait_ms() (asked every turn)."""
+            max_wait_ms: int = 1000) -> None:
+        """Turn until stopped. Network I/O, pjsua2's timers, the loop's timers and the waker each end
+        a wait, so `max_wait_ms` only bounds how late `tick` (the systemd watchdog) runs."""
         while not self.stopping:
-            self.turn(poll, handle, max_wait_ms())
+            self.turn(poll, handle, max_wait_ms)
             if tick:
                 tick()
 

@@ -7,6 +7,7 @@ recorders tap it) that is applied again whenever pjsua2 recreates its stream (ho
 
 from __future__ import annotations
 
+import collections
 import gc
 import itertools
 import logging
@@ -34,11 +35,9 @@ REQUEST_LINE = re.compile(r"^INVITE\s+(?:sips?|tel):(?:([^@;>\s]*)@)?[^\s]*\s+SI
 FROM_HEADER = re.compile(r"^(?:From|f)\s*:\s*(.*)$", re.I | re.M)
 NAME_URI = re.compile(r'^\s*(?:"([^"]*)"|([^<]*?))\s*<?(?:sips?|tel):([^@;>]*)')
 
-# How long one poll may block. With SIP calls up, pjsua2 queues DTMF from its media thread as a job
-# that only the next poll runs (nothing wakes the poll for it); with none, only network I/O, pjsua2's
-# timers and the loop's own doorbell need the loop, and each of them ends the wait.
-BUSY_WAIT_MS = 10
-IDLE_WAIT_MS = 1000
+RETIRED_CALL_S = 2.0
+"""An ended call's pjsua2 object is kept this long: a DTMF callback already under way on the media
+thread when the call ended still finds it alive."""
 ACK_WAIT_S = 8.0
 """An answered call whose ACK has not come in this long is hung up. pjsip would keep it (and its call
 slot) until it gives up retransmitting the 200, about a minute: what an INVITE whose answer cannot
@@ -243,6 +242,7 @@ class PjsuaTelephony:
         self._doorbell: socket.socket | None = None
         self._refuse_later: list[str] = []  # INVITEs whose answer could not be sent (answer_too_large)
         self._awaiting_ack: dict[str, float] = {}  # answered incoming legs -> when they are hung up without ACK
+        self._retired: collections.deque = collections.deque()  # (when to drop, ended SipCall)
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self, settings: Settings, port: int, bind: str | None = None, proxy: str | None = None,
@@ -254,8 +254,12 @@ class PjsuaTelephony:
         self.ep.libCreate()
         self.build = capacity.detect(pj, self.ep.libVersion().full, settings.sip.max_calls)
         cfg = pj.EpConfig()
+        # SIP is handled only by this thread's libHandleEvents (no worker threads). Media callbacks
+        # (DTMF, a player's end) come straight from pjsua2's media and clock threads and only hand
+        # an event to the loop, which wakes it; as queued jobs (mainThreadOnly) a digit waited up
+        # to a whole poll for the next libHandleEvents to run it.
         cfg.uaConfig.threadCnt = 0
-        cfg.uaConfig.mainThreadOnly = True
+        cfg.uaConfig.mainThreadOnly = False
         cfg.uaConfig.maxCalls = self.build.max_calls
         cfg.uaConfig.userAgent = "Switchboard"
         cfg.logConfig.level = 2
@@ -302,9 +306,8 @@ class PjsuaTelephony:
 
     def poll(self, ms: int) -> None:
         self.ep.libHandleEvents(ms)
-        # Callbacks from pjsua2's own threads (DTMF, end of a prompt) wait as pending jobs that run at
-        # the start of a libHandleEvents call: run them now rather than after the next 10 ms wait.
-        self.ep.libHandleEvents(0)
+        while self._retired and self._retired[0][0] <= time.monotonic():
+            self._retired.popleft()
         if self._awaiting_ack:
             self._drop_unacknowledged(time.monotonic())
         while self._refuse_later:
@@ -331,9 +334,6 @@ class PjsuaTelephony:
         except BlockingIOError:
             pass  # the socket buffer is full of earlier rings: the loop is awake anyway
 
-    def max_wait_ms(self) -> int:
-        return BUSY_WAIT_MS if any(leg.call is not None for leg in self.legs.values()) else IDLE_WAIT_MS
-
     def shutdown(self) -> None:
         """The order that lets libDestroy() run with no pjsua2 object alive (see pjsua2.md)."""
         if self.ep is None:
@@ -352,6 +352,7 @@ class PjsuaTelephony:
             if leg.station:
                 leg.station.close()
         self.legs.clear()
+        self._retired.clear()
         if hasattr(self.station_factory, "close"):
             self.station_factory.close()  # headset devices, before libDestroy
         for line in self.modem_lines.values():
@@ -541,6 +542,8 @@ class PjsuaTelephony:
         self._unbridge(entry)
         if entry.port is not None and entry.source is not None:
             _try(entry.source.stopTransmit, entry.port)  # the line's port stays for its next call
+        if entry.call is not None:
+            self._retired.append((time.monotonic() + RETIRED_CALL_S, entry.call))
         entry.media_ready = False  # its ports are gone or going with the call
         entry.source = None
         entry.port = None

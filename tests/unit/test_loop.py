@@ -126,17 +126,17 @@ def test_stop_from_another_thread_wakes_the_loop():
     assert bell.rings == 1 and loop.wait_ms(1000) == 0
 
 
-def test_run_asks_the_cap_every_turn():
+def test_run_waits_at_most_the_cap_and_ticks_every_turn():
     loop, _, _ = idle_loop()
-    caps, waits = iter([10, 1000, 10]), []
+    waits, ticks = [], []
 
     def poll(ms):
         waits.append(ms)
         if len(waits) == 3:
             loop.stop()
 
-    loop.run(poll, lambda item: None, max_wait_ms=lambda: next(caps))
-    assert waits == [10, 1000, 10]
+    loop.run(poll, lambda item: None, tick=lambda: ticks.append(1), max_wait_ms=250)
+    assert waits == [250, 250, 250] and len(ticks) == 3
 
 
 class Incoming:
