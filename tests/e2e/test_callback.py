@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from firmware import settings as settings_mod
 from firmware.sim.analysis import has_tone, tone_seconds
 from tests.e2e.boxes import CALLER_HZ, STATION_HZ, box
@@ -35,6 +37,7 @@ def callback_box(answerer_port: int, channels: int = 1) -> str:
     return settings_mod.to_toml(settings_mod.from_dict(data))
 
 
+@pytest.mark.long(60)
 def test_caller_chooses_callback_and_is_called_back_when_an_operator_and_the_line_are_free(make_engine, phone):
     customer = phone("answer", "--tone", str(CALLER_HZ), "--answer-after", "1", "--hangup-after", "5",
                      "--max-seconds", "120")
@@ -78,6 +81,7 @@ def test_caller_chooses_callback_and_is_called_back_when_an_operator_and_the_lin
     assert '"status": "done"' in listed
 
 
+@pytest.mark.long(45)
 def test_a_withheld_caller_keys_in_a_number_to_be_called_back_on(make_engine, phone):
     customer = phone("answer", "--tone", str(CALLER_HZ), "--answer-after", "0.5", "--hangup-after", "3",
                      "--max-seconds", "90")
@@ -127,6 +131,7 @@ def test_voicemail_after_hours_is_kept_listed_and_clears_from_the_worklist(make_
     assert missing.returncode == 1 and "no voicemail message" in missing.stderr
 
 
+@pytest.mark.long(35)
 def test_callback_dialled_out_on_the_analog_line(make_engine, tmp_path):
     config = settings_mod.from_toml(callback_box(9)).model_dump(mode="json", exclude_none=True)
     config["lines"][0].update(outgoing=False)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from firmware.store import backup
 from tests.e2e.boxes import box
 from tests.e2e.conftest import ROOT
@@ -18,6 +20,7 @@ def typed(engine, *args: str, answer: str = "") -> subprocess.CompletedProcess:
                           cwd=ROOT, input=answer + "\n", capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.long(30)
 def test_recordings_backup_restore_and_restart_from_the_command_line(make_engine, phone, tmp_path):
     engine = make_engine(box())
     before = engine.status()

@@ -11,6 +11,8 @@ import time
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from firmware import settings as settings_mod
 from firmware.edge.credentials import ha1
 from firmware.sim.analysis import has_tone
@@ -90,6 +92,7 @@ def test_registered_phone_gets_a_queue_call_through_the_edge(make_engine, phone)
     assert (rec["line"], rec["operator"], rec["disposition"]) == ("gw", "alice", "answered")
 
 
+@pytest.mark.long(30)
 def test_wrong_password_is_refused_and_repeated_failures_ban(make_engine, phone):
     engine = make_engine(edge_box(ban_after_failures=3))
     set_password(engine, "alice", PASSWORD)

@@ -10,6 +10,7 @@ import subprocess
 import time
 import tomllib
 
+import pytest
 import tomli_w
 
 from firmware.sim.analysis import read_wav, segments
@@ -33,6 +34,7 @@ def sound_seconds(path) -> float:
     return sum(s.duration for s in segments(samples, rate) if s.kind == "sound")
 
 
+@pytest.mark.long(50)
 def test_speech_and_tones_keep_the_call_and_only_silence_ends_it(make_engine, tmp_path):
     speech = tmp_path / "speech.wav"
     subprocess.run(["espeak-ng", "-s", "150", "-w", str(speech), SPEECH], check=True, timeout=30)

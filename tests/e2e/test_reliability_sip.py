@@ -26,6 +26,7 @@ def held(report) -> str:
     return report.text()
 
 
+@pytest.mark.long(35)
 def test_the_corpus_of_broken_messages_from_a_stranger_and_from_a_line(engine):
     report = hostile.corpus_batch(EngineHealth(engine).target, EngineHealth(engine))
     assert report.ok, held(report)
@@ -44,6 +45,7 @@ def test_the_seeded_fuzzer_and_cancel_races(engine):
     assert sum(races.figures["outcomes"].values()) == 4
 
 
+@pytest.mark.long(65)
 def test_answers_never_acknowledged_do_not_pin_call_slots(engine):
     health = EngineHealth(engine)
     report = hostile.unacknowledged_answers(health.target, health)

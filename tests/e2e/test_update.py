@@ -129,6 +129,7 @@ def test_a_good_bundle_is_installed_and_the_engine_runs_from_it(box, bundles):
     assert any("waiting up to 60 s" in m for m in said)
 
 
+@pytest.mark.long(25)
 def test_an_engine_that_never_gets_ready_is_rolled_back(box, bundles):
     data_dir, releases, engine = box
     outcome = update.install_bundle(bundles["hung"], data_dir, engine, ready_timeout_s=12, releases=releases)

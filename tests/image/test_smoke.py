@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.long(300)
 @pytest.mark.timeout(900)
 def test_the_product_installs_and_its_pure_tests_pass_on_arm64():
     command = ["bash", str(ROOT / "image" / "smoke.sh"), str(ROOT / "build" / "image-smoke")]

@@ -261,6 +261,7 @@ def a_broken_update_is_refused(page, tmp_path) -> None:
     shot(page, "system-update-refused")
 
 
+@pytest.mark.long(55)
 @pytest.mark.timeout(180)
 def test_first_run_configure_watch_a_call_and_play_it(box_running, browser, tmp_path):
     engine, web = box_running
