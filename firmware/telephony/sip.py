@@ -7,7 +7,6 @@ recorders tap it) that is applied again whenever pjsua2 recreates its stream (ho
 
 from __future__ import annotations
 
-import collections
 import gc
 import itertools
 import logging
@@ -35,9 +34,6 @@ REQUEST_LINE = re.compile(r"^INVITE\s+(?:sips?|tel):(?:([^@;>\s]*)@)?[^\s]*\s+SI
 FROM_HEADER = re.compile(r"^(?:From|f)\s*:\s*(.*)$", re.I | re.M)
 NAME_URI = re.compile(r'^\s*(?:"([^"]*)"|([^<]*?))\s*<?(?:sips?|tel):([^@;>]*)')
 
-RETIRED_CALL_S = 2.0
-"""An ended call's pjsua2 object is kept this long: a DTMF callback already under way on the media
-thread when the call ended still finds it alive."""
 ACK_WAIT_S = 8.0
 """An answered call whose ACK has not come in this long is hung up. pjsip would keep it (and its call
 slot) until it gives up retransmitting the 200, about a minute: what an INVITE whose answer cannot
@@ -242,7 +238,6 @@ class PjsuaTelephony:
         self._doorbell: socket.socket | None = None
         self._refuse_later: list[str] = []  # INVITEs whose answer could not be sent (answer_too_large)
         self._awaiting_ack: dict[str, float] = {}  # answered incoming legs -> when they are hung up without ACK
-        self._retired: collections.deque = collections.deque()  # (when to drop, ended SipCall)
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self, settings: Settings, port: int, bind: str | None = None, proxy: str | None = None,
@@ -257,7 +252,9 @@ class PjsuaTelephony:
         # SIP is handled only by this thread's libHandleEvents (no worker threads). Media callbacks
         # (DTMF, a player's end) come straight from pjsua2's media and clock threads and only hand
         # an event to the loop, which wakes it; as queued jobs (mainThreadOnly) a digit waited up
-        # to a whole poll for the next libHandleEvents to run it.
+        # to a whole poll for the next libHandleEvents to run it. A digit's callback runs under its
+        # RTP socket's lock, which the stream's teardown takes before DISCONNECTED: none outlives
+        # its call (pjmedia transport_udp, concurrency off), so the Call can go on DISCONNECTED.
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = False
         cfg.uaConfig.maxCalls = self.build.max_calls
@@ -306,8 +303,6 @@ class PjsuaTelephony:
 
     def poll(self, ms: int) -> None:
         self.ep.libHandleEvents(ms)
-        while self._retired and self._retired[0][0] <= time.monotonic():
-            self._retired.popleft()
         if self._awaiting_ack:
             self._drop_unacknowledged(time.monotonic())
         while self._refuse_later:
@@ -352,7 +347,6 @@ class PjsuaTelephony:
             if leg.station:
                 leg.station.close()
         self.legs.clear()
-        self._retired.clear()
         if hasattr(self.station_factory, "close"):
             self.station_factory.close()  # headset devices, before libDestroy
         for line in self.modem_lines.values():
@@ -542,8 +536,6 @@ class PjsuaTelephony:
         self._unbridge(entry)
         if entry.port is not None and entry.source is not None:
             _try(entry.source.stopTransmit, entry.port)  # the line's port stays for its next call
-        if entry.call is not None:
-            self._retired.append((time.monotonic() + RETIRED_CALL_S, entry.call))
         entry.media_ready = False  # its ports are gone or going with the call
         entry.source = None
         entry.port = None
