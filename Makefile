@@ -20,12 +20,12 @@ PJSUA2_BUILD_DIR ?= $(CURDIR)/build/pjsua2
 run: $(STAMP)
 	$(VENV)/bin/switchboard run --sim $(ARGS)
 
-# Three workers on 2 cores: most tests wait on real time (calls, timeouts), not on the CPU. Tests are
+# Four workers on 2 cores: most tests wait on real time (calls, timeouts), not on the CPU. Tests are
 # handed out one at a time, the long ones first (tests/conftest.py). Real-time audio checks (marked
 # solo) run after the parallel part, alone: they measure the audio path of one engine, which another
 # engine's start-up on the same 2 cores would disturb. Exit 5 = none selected.
 test: $(STAMP) test-deps arm64-binfmt
-	$(PY) -m pytest -n 3 --maxschedchunk 1 -m "not solo" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 4 --maxschedchunk 1 -m "not solo" $(PYTEST_ARGS)
 	$(PY) -m pytest -m solo $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 unit: $(STAMP) test-deps
