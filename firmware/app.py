@@ -9,7 +9,6 @@ import datetime as dt
 import logging
 import os
 import signal
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,10 +106,6 @@ def start_edge(settings, tel, port: int, data_dir: Path, sim: bool):
 
 def run(options: Options) -> int:
     timeline = Timeline()
-    # The loop thread waits for the GIL whenever a callback or a pjsua2 call returns while another
-    # thread (the store writer, the control socket) runs Python: ask those to hand it over after
-    # 0.5 ms rather than Python's 5 ms, which showed as the slowest INVITE->200 times under load.
-    sys.setswitchinterval(0.0005)
     from firmware.telephony.modem_lines import ModemLines
     from firmware.telephony.modems import ModemLine, modem_settings
     from firmware.telephony.sip import PjsuaTelephony, StartError
