@@ -410,7 +410,7 @@ def cmd_sim_ring(args) -> int:
     speaks the WAV given with --audio (looped) and presses --digits after the box answers."""
     options = {"caller_id": args.caller_id or "", "digits": args.digits or "", "digit_delay": args.digit_delay}
     if args.audio:
-        from firmware.simulation import read_caller_audio
+        from firmware.sim.exchange import read_caller_audio
         audio = str(Path(args.audio).resolve())  # the engine reads it: its working directory is not ours
         try:
             read_caller_audio(audio)  # a bad file is refused here, before anything rings

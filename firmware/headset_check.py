@@ -13,13 +13,6 @@ import numpy as np
 NO_INPUT_DBFS = -60.0   # below this the microphone sends nothing usable (muted, unplugged capsule)
 QUIET_DBFS = -45.0      # speech into a working headset microphone is far above this
 FLOOR_DBFS = -120.0
-FOLDER = "headset-tests"  # in the data directory: each station's latest microphone recording
-
-
-def mic_path(folder, station: str):
-    """Where a station's headset test records its microphone (`folder`: <data>/headset-tests)."""
-    from pathlib import Path
-    return Path(folder) / f"{station}-mic.wav"
 
 
 def dbfs(value: float) -> float:

@@ -7,16 +7,17 @@ changed text makes a new file.
 
 from __future__ import annotations
 
+import array
 import hashlib
 import math
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import wave
 from pathlib import Path
-
-import numpy as np
+from typing import Iterable
 
 from firmware.settings import Prompt, Settings
 
@@ -122,23 +123,27 @@ def _run(argv: list[str], tool: str) -> None:
         raise PromptError(f"{tool} failed: {result.stderr.strip() or result.returncode}")
 
 
-def tone(hz: float, seconds: float, amplitude: float = 0.3) -> np.ndarray:
-    t = np.arange(int(RATE * seconds)) / RATE
-    return amplitude * np.sin(2 * math.pi * hz * t)
+# Tones, music and the ring tone are synthesised in plain Python, not numpy: an engine makes them at its
+# first start (the ring tone) and on a configuration change, and numpy would then stay loaded for good
+# (about 10 MB of RSS against issue 9's 80 MB, and its import time on the Pi). Made once, then cached.
+def tone(hz: float, seconds: float, amplitude: float = 0.3) -> list[float]:
+    return [amplitude * math.sin(2 * math.pi * hz * (i / RATE)) for i in range(int(RATE * seconds))]
 
 
-def music(seconds: float = 8.0) -> np.ndarray:
+def music(seconds: float = 8.0) -> list[float]:
     """A calm arpeggio loop for music on hold (no licence needed for what we make ourselves)."""
     notes = [261.63, 329.63, 392.00, 523.25, 392.00, 329.63, 293.66, 349.23]
     beat = seconds / len(notes)
-    t = np.arange(int(RATE * beat)) / RATE
-    envelope = np.exp(-3.0 * t / beat)
-    parts = [0.25 * envelope * (np.sin(2 * math.pi * f * t) + 0.3 * np.sin(4 * math.pi * f * t)) for f in notes]
-    return np.concatenate(parts)
+    times = [i / RATE for i in range(int(RATE * beat))]
+    return [0.25 * math.exp(-3.0 * t / beat) * (math.sin(2 * math.pi * f * t) + 0.3 * math.sin(4 * math.pi * f * t))
+            for f in notes for t in times]
 
 
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+def write_wav(path: Path, samples: Iterable[float]) -> None:
+    """Samples in [-1, 1] (beyond: clipped) as 16-bit PCM, truncated toward zero."""
+    pcm = array.array("h", (int(min(1.0, max(-1.0, x)) * 32767) for x in samples))
+    if sys.byteorder == "big":
+        pcm.byteswap()  # WAV is little-endian
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)

@@ -1,52 +1,25 @@
-"""The simulated hardware's far ends, for `switchboard sim ...`: a finger on a station's buttons, and
-the telephone exchange behind each simulated modem line (rings, caller ID, a caller's voice and
-digits, and the ways a call ends: busy tone, loop-current break, only silence)."""
+"""The simulated hardware's far ends, for `switchboard sim ...`: a finger on a station's buttons, a
+station's USB headset, and the telephone exchange behind each simulated modem line
+(firmware/sim/exchange.py)."""
 
 from __future__ import annotations
 
 import shutil
-import wave
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from drivers.audio.simulated import FakeCard, FakeSoundTree
-from drivers.modem.simulator import SimCallerId, SimulatedModem
 from drivers.panel.mock import press_button
 
-FOREVER_S = 10 * 365 * 86400
-RATE = 8000
-MAX_AUDIO_S = 600
-LINE_ACTIONS = ("ring", "dtmf", "voice", "busy", "silence", "loopbreak", "unplug", "replug", "heard", "dialtone")
-
-
-def read_caller_audio(path: str) -> bytes:
-    """A PCM WAV (8 or 16 bit, mono or stereo, any rate) as 8 kHz mono 16-bit PCM, for the caller's voice."""
-    try:
-        with wave.open(path, "rb") as w:
-            channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
-            data = w.readframes(min(w.getnframes(), rate * MAX_AUDIO_S))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except (wave.Error, EOFError) as error:
-        raise ValueError(f"{path}: not a PCM WAV file ({error})") from None
-    if width not in (1, 2):
-        raise ValueError(f"{path}: {8 * width}-bit samples; use 8- or 16-bit PCM")
-    samples = (np.frombuffer(data, dtype=np.uint8).astype(np.float64) - 128) * 256 if width == 1 \
-        else np.frombuffer(data, dtype="<i2").astype(np.float64)
-    samples = samples[:len(samples) - len(samples) % channels].reshape(-1, channels).mean(axis=1)
-    if not len(samples):
-        raise ValueError(f"{path}: no audio in it")
-    if rate != RATE:  # linear interpolation is enough for a test caller's voice
-        count = int(len(samples) * RATE / rate)
-        samples = np.interp(np.arange(count) * rate / RATE, np.arange(len(samples)), samples)
-    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+if TYPE_CHECKING:
+    from drivers.modem.simulator import SimulatedModem
+    from firmware.sim.exchange import Exchange
 
 
 class Simulation:
     def __init__(self, panel, pin_map, data_dir: Path):
         self.panel, self.pin_map, self.data_dir = panel, pin_map, Path(data_dir)
-        self.modems: dict[str, SimulatedModem] = {}
+        self.exchange: Exchange | None = None  # made with the first modem line (see modem())
         self.sound_root = self.data_dir / "sim-hardware"
         self.sound: FakeSoundTree | None = None
         self.headset_cards: dict[str, FakeCard] = {}
@@ -74,13 +47,12 @@ class Simulation:
     def modem(self, line: str) -> SimulatedModem:
         """A simulated modem for a line, on a pty; the driver opens `.path` like a real device (the same
         modem again when a reload reopens the line)."""
-        if line in self.modems:
-            return self.modems[line]
-        sim = SimulatedModem(directory=str(self.data_dir / "modems" / line), lifetime=FOREVER_S)
-        (self.data_dir / "modems" / line).mkdir(parents=True, exist_ok=True)
-        sim.start()
-        self.modems[line] = sim
-        return sim
+        if self.exchange is None:
+            # Imported here, with the first modem line: the exchange brings the modem simulator and
+            # numpy, which a box of SIP lines only never needs (issue 9: RSS; start-up time on the Pi).
+            from firmware.sim.exchange import Exchange
+            self.exchange = Exchange(self.data_dir)
+        return self.exchange.modem(line)
 
     def press(self, station: str, button: str, long_press: bool = False) -> str:
         if station not in self.pin_map.stations:
@@ -91,60 +63,18 @@ class Simulation:
 
     def ring(self, line: str, caller_id: str = "", audio: str = "", digits: str = "",
              digit_delay: float = 4.0) -> str:
-        """The exchange places a call on a line: caller ID (none when empty), the caller's voice from a
-        WAV (looped; else what it played before), and DTMF digits `digit_delay` seconds after the answer."""
-        sim = self._sim(line)
-        if digits and any(d not in "0123456789*#ABCD" for d in digits):
-            raise ValueError(f"digits {digits!r}: only 0-9, *, #, A-D")
-        if not 0 <= digit_delay <= 120:
-            raise ValueError("digit delay must be between 0 and 120 s")
-        if audio:
-            sim.phone.play_pcm(read_caller_audio(audio))
-        sim.call(SimCallerId(number=caller_id) if caller_id else None, rings=3, digits=digits,
-                 digit_delay=digit_delay)
-        return (f"{line}: ringing, caller ID {caller_id or '(none)'}"
-                f"{', digits ' + digits if digits else ''}{', voice from ' + audio if audio else ''}")
+        """The exchange places a call on a modem line (firmware/sim/exchange.py: Exchange.ring)."""
+        return self._exchange(line).ring(line, caller_id, audio, digits, digit_delay)
 
     def line(self, line: str, action: str, value: str = "", **options) -> str:
-        """ring [caller number], dtmf DIGITS, voice HZ (the caller speaks a tone), busy (the caller
-        hangs up: the exchange sends busy tone), loopbreak (hangs up with a loop-current break),
-        silence (the caller goes quiet: only line noise), unplug / replug (the USB modem), heard FILE
-        (what the caller heard, as a WAV), dialtone north_america|europe|none (none: a dead line)."""
-        sim = self._sim(line)
-        if action == "ring":
-            return self.ring(line, options.get("caller_id", value or "5551234"), options.get("audio", ""),
-                             options.get("digits", ""), float(options.get("digit_delay", 4.0)))
-        if action == "dtmf":
-            sim.dtmf(value)
-        elif action == "voice":
-            sim.phone.play_tone(float(value or 600))
-        elif action == "busy":
-            sim.busy_tone(dle=False, audio=True)
-        elif action == "silence":
-            sim.phone.play_line_noise()
-        elif action == "loopbreak":
-            sim.phone.play_line_noise()
-            sim.loop_break()
-        elif action == "unplug":
-            sim.unplug()
-        elif action == "replug":
-            sim.replug()
-        elif action == "dialtone":  # what the exchange gives off hook: north_america, europe, or none (dead line)
-            sim.set_dial_tone(None if value in ("", "none") else value)
-        elif action == "heard":
-            with wave.open(value, "wb") as w:
-                w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
-                w.writeframes(sim.phone.heard())
-        else:
-            raise ValueError(f"unknown line action {action!r} ({', '.join(LINE_ACTIONS)})")
-        return f"{line}: {action} {value}".strip()
+        """Be the caller on a modem line (firmware/sim/exchange.py: Exchange.line)."""
+        return self._exchange(line).line(line, action, value, **options)
 
     def close(self) -> None:
-        for sim in self.modems.values():
-            sim.close()
+        if self.exchange is not None:
+            self.exchange.close()
 
-    def _sim(self, line: str) -> SimulatedModem:
-        sim = self.modems.get(line)
-        if sim is None:
+    def _exchange(self, line: str) -> Exchange:
+        if self.exchange is None:
             raise KeyError(f"no simulated modem line named {line!r}")
-        return sim
+        return self.exchange

@@ -4,7 +4,7 @@ thread, so the loop never stalls for the seconds a test takes."""
 
 from __future__ import annotations
 
-from firmware import events as ev, headset_check, linetest
+from firmware import events as ev, headset_files, linetest
 
 LINE_TEST_WAIT_S = 40     # the modem test: commands, up to ~5 s off hook, hanging up
 HEADSET_TEST_EXTRA_S = 15
@@ -25,6 +25,7 @@ def headset_test(server, req: dict) -> dict:
     seconds = float(req.get("seconds", 5))
     started = server._ask(ev.HeadsetTest(str(req["operator"]), seconds))
     result = started.pop("pending").result(seconds + HEADSET_TEST_EXTRA_S)
+    from firmware import headset_check  # numpy: loaded by the first test, not at the engine's start (issue 9)
     return {**started, **headset_check.check(result)}
 
 
@@ -39,5 +40,6 @@ def headset_level(server, req: dict) -> dict:
     operator = str(req["operator"])
     if "/" in operator or operator.startswith("."):
         raise ValueError(f"{operator!r} is not an operator's name")
-    path = headset_check.mic_path(server.data_dir / headset_check.FOLDER, operator)
+    path = headset_files.mic_path(server.data_dir / headset_files.FOLDER, operator)
+    from firmware import headset_check  # numpy, as above
     return {"level": headset_check.latest(str(path), float(req.get("since", 0)))}

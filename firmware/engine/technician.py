@@ -12,7 +12,7 @@ import logging
 from concurrent.futures import Future
 from pathlib import Path
 
-from firmware import headset_check, linetest
+from firmware import headset_files, linetest
 from firmware.engine.ports import DialFailed
 from firmware.engine.states import OperatorState
 
@@ -52,7 +52,7 @@ class TechnicianMixin:
             raise ValueError(f"{op.name} is {op.state.value.replace('_', ' ')}: the test would play its tone"
                              " into a call; try again when the station is free")
         try:
-            test = self.tel.headset_test(op.name, Path(self.data_dir) / headset_check.FOLDER)
+            test = self.tel.headset_test(op.name, Path(self.data_dir) / headset_files.FOLDER)
         except DialFailed as exc:
             raise ValueError(str(exc)) from None
         self.operators.unavailable[op.name] = HEADSET_TEST_REASON  # no call is offered meanwhile

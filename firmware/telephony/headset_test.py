@@ -14,7 +14,7 @@ from typing import Callable
 
 import pjsua2 as pj
 
-from firmware import headset_check, prompts
+from firmware import headset_files, prompts
 
 TEST_HZ = 1000.0
 """The test tone: 1 kHz, about -12 dBFS, steady."""
@@ -44,7 +44,7 @@ class HeadsetTest:
     def __init__(self, station: str, media: TestMedia, folder: Path):
         self.station, self.media = station, media
         folder.mkdir(parents=True, exist_ok=True)
-        self.mic_path = headset_check.mic_path(folder, station)
+        self.mic_path = headset_files.mic_path(folder, station)
         self.player = pj.AudioMediaPlayer()
         self.player.createPlayer(test_tone(folder), 0)  # looped until finish()
         self.player.startTransmit(media.ear)

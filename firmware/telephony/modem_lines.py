@@ -3,16 +3,19 @@
 `plan()` is the pure decision (which lines to open, reopen with new settings, close); `ModemLines`
 carries it out on the loop thread. A line whose call is in progress keeps its modem until the call
 is over: the change waits (`pending`) and is made when the line is back on hook.
+
+The modem driver (and numpy, which its audio analysis uses) is imported only where a modem line exists:
+an engine with SIP lines only never loads it (issue 9: RSS; start-up time on the Pi).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from drivers.modem import LineChanged, LineState
-from firmware.telephony.modems import ModemLine, modem_settings
+if TYPE_CHECKING:
+    from firmware.telephony.modems import ModemLine
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ class Plan:
 
 def driver_view(line) -> tuple:
     """What the driver is built from: a change in anything else (routes) needs no reopening."""
+    from firmware.telephony.modems import modem_settings  # an open modem line: the driver is loaded
     return line.device, modem_settings(line)
 
 
@@ -70,6 +74,7 @@ class ModemLines:
 
     def settle(self, name: str, event) -> None:
         """After each driver event: a change that waited for the call is made once the line is idle."""
+        from drivers.modem import LineChanged, LineState  # a driver event: the driver is loaded
         if name in self.pending and isinstance(event, LineChanged) and event.state is LineState.idle:
             self._apply(name, self.pending.pop(name))
 

@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pjsua2 as pj
 
@@ -25,8 +26,10 @@ from firmware.settings import Line, Settings
 from firmware.store import recordings
 from firmware.telephony import capacity, streamstats
 from firmware.telephony.headsets import HEADSET_SOURCE
-from firmware.telephony.modems import ModemLine
 from firmware.telephony.stations import StationAudio
+
+if TYPE_CHECKING:  # the modem driver (numpy) is loaded with the first modem line (firmware/app.py)
+    from firmware.telephony.modems import ModemLine
 
 log = logging.getLogger(__name__)
 

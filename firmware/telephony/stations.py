@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
 import pjsua2 as pj
 
 from firmware import prompts
@@ -29,10 +28,10 @@ def ring_tone(folder: Path) -> str:
     path = Path(folder) / f"ring-{RING_HZ:g}.wav"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        parts = [prompts.tone(RING_HZ, s, 0.25) if on else np.zeros(int(prompts.RATE * s))
-                 for s, on in RING_CADENCE_S]
+        samples = [x for s, on in RING_CADENCE_S
+                   for x in (prompts.tone(RING_HZ, s, 0.25) if on else [0.0] * int(prompts.RATE * s))]
         tmp = path.with_suffix(".tmp")
-        prompts.write_wav(tmp, np.concatenate(parts))
+        prompts.write_wav(tmp, samples)
         tmp.replace(path)
     return str(path)
 

@@ -5,7 +5,8 @@ import wave
 import numpy as np
 import pytest
 
-from firmware.simulation import Simulation, read_caller_audio
+from firmware.sim.exchange import read_caller_audio
+from firmware.simulation import Simulation
 
 
 def write_wav(path, samples, rate, channels=1, width=2):
