@@ -19,7 +19,6 @@ from drivers.modem.transport import SerialTransport
 
 _LOST = object()
 GARBAGE_LIMIT = 16  # this many unprintable bytes instead of an answer: no need to wait for the timeout
-MODEM_TEXT = bytes(range(32, 127)) + b"\r\n\x10"
 RESPONSES = (p.Result, p.Connect, p.Text, p.Echo, p.Garbage, p.EndOfStream)
 
 
@@ -33,7 +32,6 @@ class ModemChannel:
         self._parser_lock = threading.Lock()
         self._responses: queue.Queue = queue.Queue()
         self._command_lock = threading.Lock()
-        self._unprintable = 0      # bytes received in command mode that no modem prints
         self._last_bytes = b""
         self._transport = SerialTransport(url, self._data, self._idle, self._lost, **transport_options)
 
@@ -60,13 +58,13 @@ class ModemChannel:
         """Send one AT command; return its information lines once a result in `expect` arrives."""
         with self._command_lock:
             self._drain()
-            unprintable_before = self._unprintable
+            unprintable_before = self._parser.unprintable
             self.send(command.encode("ascii") + b"\r")
             info: list[str] = []
             deadline = time.monotonic() + timeout
             while True:
                 event = self._next(min(deadline, time.monotonic() + 0.05))
-                garbage = self._unprintable - unprintable_before
+                garbage = self._parser.unprintable - unprintable_before
                 if garbage >= GARBAGE_LIMIT or (event is None and time.monotonic() >= deadline):
                     raise ModemError(self._no_answer(command, timeout, garbage))
                 if isinstance(event, (p.Result, p.Connect)):
@@ -103,7 +101,6 @@ class ModemChannel:
     def _data(self, data: bytes) -> None:
         with self._parser_lock:
             if self._parser.mode is p.Mode.command:
-                self._unprintable += len(data.translate(None, MODEM_TEXT))
                 self._last_bytes = (self._last_bytes + data)[-32:]
             events = self._parser.feed(data)
         self._route(events)

@@ -188,6 +188,9 @@ class Mode(str, Enum):
     voice = "voice"
 
 
+TEXT_BYTES = frozenset(range(32, 127)) | {0x0D, 0x0A}  # what a modem prints in command mode (DLE is split off before)
+
+
 class Parser:
     """Incremental parser: `feed(bytes)` returns the events completed so far."""
 
@@ -197,6 +200,9 @@ class Parser:
         self._splitter = DleSplitter()
         self._caller_id_lines: list[str] = []
         self._skip_lf = False  # the LF of CONNECT's CR/LF must not become the first audio byte
+        # Bytes in command mode that no modem prints (a wrong port or speed). Counted here, byte by
+        # byte, because audio may follow CONNECT in the same read and must not count.
+        self.unprintable = 0
 
     def reset(self, mode: Mode = Mode.command) -> None:
         """Forget partial input (after a timeout the host forces the mode it knows the modem is in)."""
@@ -249,6 +255,8 @@ class Parser:
             if self.mode is Mode.voice:  # CONNECT switched modes in the middle of this chunk
                 self._voice_bytes(data[index:], events)
                 return
+            if byte not in TEXT_BYTES:
+                self.unprintable += 1
             if byte in (0x0D, 0x0A):
                 if self._line:
                     self._line_done(self._line.decode("ascii", "replace").strip(), events)

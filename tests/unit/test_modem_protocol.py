@@ -174,3 +174,12 @@ def test_dle_prefix_per_model():
     assert USR5637.end_stream() == b"\x10^" and USR5637.abort_stream() == b"\x10!"
     assert CONEXANT.end_stream() == b"\x10\x10\x10^"
     assert CONEXANT.voice_formats[0].vsm == "1,8000,0,0" and CONEXANT.voice_formats[1].vsm == "1,8000"
+
+
+def test_audio_in_the_same_read_as_connect_is_not_counted_as_garbage():
+    parser = p.Parser()
+    parser.feed(b"\x80\x9f\xa4")  # a wrong speed: unprintable bytes where a modem prints text
+    assert parser.unprintable == 3
+    events = parser.feed(b"\r\nCONNECT\r\n" + bytes(range(128, 228)))  # the stream starts at once
+    assert any(isinstance(e, p.Connect) for e in events) and parser.unprintable == 3
+    assert b"".join(e.data for e in events if isinstance(e, p.Audio)) == bytes(range(128, 228))
