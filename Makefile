@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 RUN_DEBS  := espeak-ng sox kamailio
 # The recording encoder (Opus in WebM) and its check decode.
 RUN_DEBS  += ffmpeg
-TEST_DEBS := sip-tester socat systemd chromium shellcheck
+TEST_DEBS := sip-tester socat systemd chromium shellcheck tcpdump
 # The image's smoke test: a Debian arm64 root filesystem run under qemu.
 TEST_DEBS += debootstrap qemu-user-static binfmt-support
 STAMP  := $(VENV)/.installed

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import audio, media, procstat, rtp, sipp
+from bench import audio, media, procstat, rtp, sipp, wire
 from bench.engine import EngineProcess, StreamSampler, config
 from firmware.telephony import streamstats
 
@@ -68,6 +68,9 @@ class Rig:
             self.engine.kill()
             self.media.stop()
             raise
+        capture = wire.Capture.start(self.engine_port, self.work / "sip.pcap")
+        self.capture = capture if isinstance(capture, wire.Capture) else None
+        self.wire = {"captured": self.capture is not None, "why_not": None if self.capture else capture}
         self.sampler = procstat.Sampler(self.engine.pid).start()
         self.runs = 0
 
@@ -79,6 +82,8 @@ class Rig:
         for p in self.sipps:  # left running only when a level was interrupted
             p.kill()
         self.sampler.stop()
+        if self.capture:
+            self.wire.update(self.capture.stop())
         code = self.engine.stop()
         self.media.stop()
         problems = self.engine.log_problems()
@@ -179,11 +184,13 @@ class Rig:
 
     def _figures(self, label, limit, prefix, ops, uac, digits, t0, t1, cpu_s, idle_rate, mem, rss0) -> dict:
         clog, olog = sipp.read_log(uac.logs), sipp.read_log(ops.logs)
+        sip = self.capture.messages() if self.capture else []
+        sent = wire.invites_sent(sip, self.engine_port)
         rows = self._rows(prefix, wait_s=10)
         digits_by_port: dict[int, list[float]] = {}
         for port, t in digits:
             digits_by_port.setdefault(port, []).append(t)
-        calls, invite_ms, dtmf_ms, failures = [], [], [], {}
+        calls, invite_ms, dtmf_ms, dtmf_wire_ms, failures = [], [], [], [], {}
         for n in clog.keys("invite"):
             row = rows.get(prefix + n)
             call = {"n": n}
@@ -192,9 +199,10 @@ class Rig:
                 invite_ms.append(1000 * (t_200 - t_inv))
             t_dtmf = _digit_time(clog, n, t_200, digits_by_port, self.ivr_s)
             if t_dtmf is not None and row and row["rings"]:
-                d = _dtmf_to_invite(t_dtmf, row["rings"][0], olog)
-                if d is not None:
-                    dtmf_ms.append(d)
+                for times, into in ((olog.times["invite"], dtmf_ms), (sent, dtmf_wire_ms)):
+                    d = _dtmf_to_invite(t_dtmf, row["rings"][0], times)
+                    if d is not None:
+                        into.append(d)
             ok = (clog.first("done", n) is not None and row is not None and row["disposition"] == "answered"
                   and row["recording"] and Path(row["recording"]).exists())
             if not ok:
@@ -246,6 +254,8 @@ class Rig:
             },
             "invite_to_200_ms": _dist(invite_ms),
             "dtmf_to_operator_invite_ms": _dist(dtmf_ms),
+            "wire": {"invite_to_200_ms": _dist(wire.answer_times_ms(sip, self.engine_port, t0, t1)),
+                     "dtmf_to_operator_invite_ms": _dist(dtmf_wire_ms)} if self.capture else None,
             "recordings": _recordings(recs),
             "_samples": [(s.wall, s.rss_kb) for s in samples],
             "_plateau_window": window,
@@ -288,12 +298,12 @@ def _digit_time(clog: sipp.Log, n: str, t_200: float | None, digits_by_port: dic
     return min(times) if times else None
 
 
-def _dtmf_to_invite(t_dtmf: float, ring: tuple[str, float], olog: sipp.Log) -> float | None:
-    """ms from the digit's first RTP packet to the operator INVITE arriving at the SIPp UAS: the
-    INVITE to the rung operator (the engine's first `ring` event) received after the digit and
-    nearest the engine's ring time."""
+def _dtmf_to_invite(t_dtmf: float, ring: tuple[str, float], invites: dict[str, list[float]]) -> float | None:
+    """ms from the digit's first RTP packet to the operator INVITE (invites: times by operator, as the
+    SIPp UAS logged their arrival or as the capture saw them leave the engine): the INVITE to the rung
+    operator (the engine's first `ring` event) after the digit and nearest the engine's ring time."""
     operator, ring_at = ring
-    times = [t for t in olog.times["invite"].get(operator, []) if t_dtmf <= t <= t_dtmf + 30]
+    times = [t for t in invites.get(operator, []) if t_dtmf <= t <= t_dtmf + 30]
     if not times:
         return None
     return 1000 * (min(times, key=lambda t: abs(t - ring_at)) - t_dtmf)
@@ -447,6 +457,7 @@ def _header(rig: Rig, kind: str) -> dict:
         "settings": {"call_seconds": rig.args.call_seconds, "ivr_seconds": rig.ivr_s, "rate_cps": rig.args.rate,
                      "idle_seconds": rig.args.idle_seconds, "codec": "PCMU 20 ms", "bridge_hz": 8000,
                      "queue": "round_robin, wrap-up 0, recording on", "work_dir": str(rig.work)},
+        "wire": rig.wire,
         "notes": [],
         "levels": [],
         "not_measured": NOT_MEASURED,
@@ -472,6 +483,10 @@ METHOD = {
                "Soak: the steady load after warm-up instead",
     "peak_rss": "VmHWM of the engine process (peak since start: a level's value includes earlier levels)",
     "invite_to_200": "SIPp caller's log times: just before sending INVITE to receiving the 200",
+    "wire": "tcpdump on lo, the engine's SIP port only (bench/wire.py), kernel timestamps: invite_to_200 "
+            "from the INVITE reaching the engine's socket to its 200 leaving it; dtmf_to_operator_invite "
+            "to the operator INVITE leaving the engine. Without SIPp's own delays; needs tcpdump and the "
+            "right to capture (root), else 'wire' says why not",
     "dtmf_to_operator_invite": "SIPp operator's log time of receiving the engine's INVITE minus bench.media's "
                                "time of sending the digit's first RFC 4733 packet (the caller sends a tone "
                                "from the answer on, the digit after the IVR time); one host clock",
@@ -532,6 +547,11 @@ def table(report: dict) -> str:
             lines.append(f"{h:<{width}}  " + "  ".join(f"{c:>{cw}}" for c in col))
     for note in report["notes"]:
         lines.append(f"note: {note}")
+    captured = report.get("wire") or {}
+    if not captured.get("captured"):
+        lines.append(f"SIP on the wire: not measured ({captured.get('why_not')})")
+    elif captured.get("dropped_by_kernel"):
+        lines.append(f"SIP on the wire: the kernel dropped {captured['dropped_by_kernel']} packets of the capture")
     eng = report.get("engine") or {}
     if eng.get("engine_log_problems"):
         lines.append("engine log problems: " + " | ".join(eng["engine_log_problems"][:3]))
@@ -558,6 +578,8 @@ def _rows_spec(kind: str):
         ("peak RSS MB (VmHWM)", g("memory", "peak_rss_mb")),
         ("INVITE->200 ms p50/p99", lambda lv: _pair(lv["invite_to_200_ms"])),
         ("DTMF->operator INVITE ms p50/p99", lambda lv: _pair(lv["dtmf_to_operator_invite_ms"])),
+        ("  on the wire: INVITE->200", lambda lv: _pair((lv.get("wire") or {}).get("invite_to_200_ms"))),
+        ("  on the wire: DTMF->operator", lambda lv: _pair((lv.get("wire") or {}).get("dtmf_to_operator_invite_ms"))),
         ("RTP engine rx loss % (RTCP)", lambda lv: _dirs(lv, "engine_rx", "loss_pct")),
         ("RTP engine rx jitter ms p99", lambda lv: _dirs(lv, "engine_rx", "jitter_ms_p99")),
         ("RTP engine tx loss % (received)", lambda lv: _dirs(lv, "engine_tx", "loss_pct")),
